@@ -1,0 +1,174 @@
+"""The profile document (SPEC §2): parse, validate against the shipped JSON Schema, explain.
+
+Validation gives plain-language messages with the path of the offending value, never a traceback:
+the same list is shown on the form, returned by the API and printed by `render_profile`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+from contexts.templating import check_templates, format_path
+
+SCHEMA_PATH = Path(__file__).parent / "schema" / "profile-v1.schema.json"
+SCHEMA = json.loads(SCHEMA_PATH.read_text())
+_validator = Draft202012Validator(SCHEMA)
+
+# Bigger YAML than this is refused before parsing: no provider takes user-data over 64 KiB,
+# and a document carries at most a few of them.
+MAX_YAML_BYTES = 512 * 1024
+
+
+class DocumentInvalid(ValueError):
+    def __init__(self, messages: list[str]):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+def parse_yaml(text: str) -> dict:
+    """The document in a YAML (or JSON) text; DocumentInvalid with the line of a syntax error."""
+    size = len(text.encode())
+    if size > MAX_YAML_BYTES:
+        raise DocumentInvalid([f"the document is {size:,} bytes; the limit is {MAX_YAML_BYTES:,} bytes"])
+    try:
+        document = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise DocumentInvalid([f"YAML syntax error at {where}{exc.problem}"]) from None
+    except yaml.YAMLError as exc:
+        raise DocumentInvalid([f"YAML error: {exc}"]) from None
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise DocumentInvalid(["the document must be a mapping of sections (schema: 1, users: ..., ...)"])
+    return _stringify_keys(document)
+
+
+def _stringify_keys(value: Any) -> Any:
+    # YAML allows `1: x` or `yes: x` keys; JSON (and our JSONField) only string keys.
+    if isinstance(value, dict):
+        return {str(k): _stringify_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_stringify_keys(v) for v in value]
+    return value
+
+
+def dump_yaml(document: dict) -> str:
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+
+
+def validate(document: Any) -> list[str]:
+    """All problems with a plain (or redacted) document, as messages; empty when valid."""
+    if not isinstance(document, dict):
+        return ["the document must be a mapping of sections"]
+    schema_problems = [_explain(e) for e in sorted(_validator.iter_errors(document), key=_error_order)]
+    if schema_problems:
+        return schema_problems
+    return _consistency_problems(document) + check_templates(document)
+
+
+def ensure_valid(document: Any) -> dict:
+    problems = validate(document)
+    if problems:
+        raise DocumentInvalid(problems)
+    return document
+
+
+def _error_order(error) -> tuple:
+    return (len(error.absolute_path), [str(p) for p in error.absolute_path])
+
+
+def _explain(error) -> str:
+    path = format_path(tuple(error.absolute_path)) or "document"
+    kind, value = error.validator, error.instance
+    if kind == "maxLength":
+        return f"{path}: too long ({len(value):,} characters; the limit is {error.validator_value:,})"
+    if kind == "minLength":
+        return f"{path}: must not be empty"
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return f"{path}: '{missing}' is required"
+    if kind == "additionalProperties":
+        extra = sorted(set(value) - set(error.schema.get("properties", {})))
+        return f"{path}: unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}"
+    if kind == "type":
+        return f"{path}: must be {_a(error.validator_value)}, not {_a(_json_type(value))}"
+    if kind == "enum":
+        return f"{path}: must be one of {', '.join(map(str, error.validator_value))}"
+    if kind == "const":
+        return f"{path}: must be {error.validator_value!r}"
+    if kind == "pattern":
+        return f"{path}: {_short(value)} is not allowed here ({_pattern_hint(error.schema)})"
+    if kind in ("maxItems", "maxProperties"):
+        return f"{path}: too many entries (the limit is {error.validator_value})"
+    if kind in ("minimum", "maximum"):
+        return f"{path}: {error.message}"
+    if kind == "oneOf":
+        return f"{path}: must be a single-line text or empty"
+    if kind == "propertyNames":
+        return f"{path}: {_short(value)} has a key that is not a valid name (letters, digits, _)"
+    return f"{path}: {error.message}"
+
+
+def _pattern_hint(schema: dict) -> str:
+    pattern = schema.get("pattern", "")
+    if pattern.startswith("^[^"):
+        return "no line breaks or NUL characters" if "\\n" in pattern else "no NUL characters"
+    return f"expected to match {pattern}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _json_type(value: Any) -> str:
+    for name, kind in (
+        ("boolean", bool),
+        ("integer", int),
+        ("number", float),
+        ("string", str),
+        ("array", list),
+        ("object", dict),
+    ):
+        if isinstance(value, kind):
+            return name
+    return "null"
+
+
+def _a(kind: Any) -> str:
+    names = {
+        "object": "a mapping",
+        "array": "a list",
+        "string": "a text",
+        "integer": "a whole number",
+        "boolean": "true or false",
+        "null": "empty",
+        "number": "a number",
+    }
+    if isinstance(kind, list):
+        return " or ".join(names.get(k, k) for k in kind)
+    return names.get(kind, kind)
+
+
+def _consistency_problems(document: dict) -> list[str]:
+    problems = []
+    names = [u["name"] for u in document.get("users", [])]
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"users: the user {name!r} is listed twice")
+    if "root" in names:
+        problems.append("users: configure root in the root section, not as a user")
+    for section, key in (("files", "path"), ("scripts", "name")):
+        values = [item[key] for item in document.get(section, [])]
+        for value in sorted({v for v in values if values.count(v) > 1}):
+            problems.append(f"{section}: {value!r} appears twice")
+    ports = document.get("services", {}).get("condor", {}).get("port_range")
+    if ports and ports["low"] > ports["high"]:
+        problems.append("services.condor.port_range: low must not be above high")
+    return problems

@@ -1,0 +1,222 @@
+"""Template values in profile documents: Jinja2's sandbox with strict undefined.
+
+A string value may say `{{ cluster.name }}-{{ instance.index }}`; it is evaluated per instance at
+launch time with the variables of SPEC §2. Unknown names are errors, found at save time by
+evaluating every template against sample variables (`check_templates`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+# Comments are switched off: `{#` is common in shell (`${#array[@]}`) and must not start one.
+_env = ImmutableSandboxedEnvironment(
+    undefined=StrictUndefined,
+    autoescape=False,
+    keep_trailing_newline=True,
+    comment_start_string="{#portal-comment#",
+    comment_end_string="#portal-comment#}",
+)
+
+# Keys that never hold templates, and list items that may opt out with `template: false`.
+_NOT_TEMPLATED_KEYS = {"schema"}
+_OPT_OUT_SECTIONS = {"files": "content", "scripts": "body"}
+
+
+class TemplateProblem(Exception):
+    """A template that cannot be evaluated; `path` says where in the document."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+def is_template(value: str) -> bool:
+    return "{{" in value or "{%" in value
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(source: str):
+    return _env.from_string(source)
+
+
+def evaluate(source: str, variables: Mapping[str, Any], path: str = "value") -> str:
+    if not is_template(source):
+        return source
+    try:
+        return _compile(source).render(variables)
+    except TemplateError as exc:
+        raise TemplateProblem(path, _explain(exc)) from None
+    except (TypeError, ValueError, ArithmeticError, OverflowError, RecursionError) as exc:
+        raise TemplateProblem(path, f"cannot evaluate the template ({exc})") from None
+
+
+def _explain(exc: TemplateError) -> str:
+    message = exc.message or exc.__class__.__name__
+    if exc.__class__.__name__ == "UndefinedError":
+        return f"unknown template variable ({message})"
+    if exc.__class__.__name__ == "TemplateSyntaxError":
+        return f"template syntax error: {message}"
+    return message
+
+
+def format_path(parts: tuple) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _is_skipped(mapping: Mapping, path: tuple, key: str) -> bool:
+    if not path:
+        return key in _NOT_TEMPLATED_KEYS
+    return len(path) == 2 and _OPT_OUT_SECTIONS.get(path[0]) == key and mapping.get("template") is False
+
+
+def walk_strings(document: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
+    """Every templated string of a document with its path (opted-out bodies skipped)."""
+    if isinstance(document, str):
+        yield path, document
+    elif isinstance(document, Mapping):
+        for key, value in document.items():
+            if not _is_skipped(document, path, key):
+                yield from walk_strings(value, (*path, key))
+    elif isinstance(document, list):
+        for index, value in enumerate(document):
+            yield from walk_strings(value, (*path, index))
+
+
+def render_document(document: Any, variables: Mapping[str, Any], path: tuple = ()) -> Any:
+    """A copy of `document` with every templated string evaluated."""
+    if isinstance(document, str):
+        return evaluate(document, variables, format_path(path))
+    if isinstance(document, Mapping):
+        out = {}
+        for key, value in document.items():
+            skipped = _is_skipped(document, path, key)
+            out[key] = value if skipped else render_document(value, variables, (*path, key))
+        return out
+    if isinstance(document, list):
+        return [render_document(value, variables, (*path, i)) for i, value in enumerate(document)]
+    return document
+
+
+def check_templates(document: Any) -> list[str]:
+    """Validation messages for templates that would fail at launch (unknown names, bad syntax)."""
+    variables = sample_variables()
+    problems = []
+    for path, value in walk_strings(document):
+        try:
+            evaluate(value, variables, format_path(path))
+        except TemplateProblem as exc:
+            problems.append(str(exc))
+    return problems
+
+
+class _AnyRole(dict):
+    """`roles.<any name>` at save time: the cluster definition names the roles, not the profile."""
+
+    def __missing__(self, name):
+        return _role_addresses(["192.0.2.10", "192.0.2.11"])
+
+
+def _role_addresses(addresses: list[str]) -> dict:
+    return {"addresses": list(addresses), "address": addresses[0] if addresses else ""}
+
+
+def sample_variables() -> dict[str, Any]:
+    """The variables a template may use, with example values (SPEC §2)."""
+    return {
+        "cluster": {"name": "demo", "id": 1, "secret": "sample-cluster-secret"},
+        "role": {"name": "node"},
+        "instance": {"index": 0, "name": "demo-node-0"},
+        "roles": _AnyRole(),
+        "portal": {"url": "https://portal.example.org"},
+    }
+
+
+def preview_variables(document: Any, portal_url: str) -> dict[str, str]:
+    """Dotted `--var` values that make any valid document render: the preview's defaults.
+
+    Every role the document names (`roles.<name>`) gets a documentation-range address, so the
+    same dotted list given to `render_profile --var` gives the same bytes.
+    """
+    names = sorted(_referenced_roles(document))
+    dotted = {
+        "cluster.name": "preview",
+        "cluster.id": "0",
+        "cluster.secret": "preview-cluster-secret",
+        "role.name": "node",
+        "instance.index": "0",
+        "instance.name": "preview-node-0",
+        "portal.url": portal_url,
+    }
+    for i, name in enumerate(names):
+        dotted[f"roles.{name}.addresses"] = f"192.0.2.{10 + i}"
+    return dotted
+
+
+def _referenced_roles(document: Any) -> set[str]:
+    import re
+
+    names = set()
+    for _path, value in walk_strings(document):
+        if is_template(value):
+            names.update(re.findall(r"roles\.([A-Za-z_][A-Za-z0-9_]*)", value))
+            names.update(re.findall(r"roles\[['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]\]", value))
+    mpi_roles = (document.get("services") or {}).get("mpi", {}) if isinstance(document, dict) else {}
+    names.update(mpi_roles.get("roles") or [])
+    return names
+
+
+class VariableError(ValueError):
+    pass
+
+
+def parse_variables(pairs: list[str] | Mapping[str, str]) -> dict[str, Any]:
+    """Turn dotted `key=value` pairs into the nested variables templates see.
+
+    `roles.<name>.addresses` takes a comma-separated list; `roles.<name>.address` and
+    `.addresses` fill each other in; `instance.index` and `cluster.id` become integers.
+    """
+    items = pairs.items() if isinstance(pairs, Mapping) else [_split_pair(p) for p in pairs]
+    tree: dict[str, Any] = {}
+    for key, value in items:
+        parts = key.split(".")
+        if not all(parts) or not all(p.replace("_", "a").replace("-", "a").isalnum() for p in parts):
+            raise VariableError(f"bad variable name {key!r}: use dotted names like cluster.name")
+        node = tree
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise VariableError(f"variable {key!r} conflicts with another --var")
+            node = child
+        if isinstance(node.get(parts[-1]), dict):
+            raise VariableError(f"variable {key!r} conflicts with another --var")
+        node[parts[-1]] = value
+    for name, role in (tree.get("roles") or {}).items():
+        if not isinstance(role, dict):
+            raise VariableError(f"roles.{name} needs an attribute, e.g. roles.{name}.address=10.0.0.5")
+        if "addresses" in role:
+            role["addresses"] = [a.strip() for a in role["addresses"].split(",") if a.strip()]
+        elif "address" in role:
+            role["addresses"] = [role["address"]]
+        role.setdefault("address", role.get("addresses", [""])[0] if role.get("addresses") else "")
+    for section, key in (("instance", "index"), ("cluster", "id")):
+        value = (tree.get(section) or {}).get(key)
+        if isinstance(value, str) and value.isdigit():
+            tree[section][key] = int(value)
+    return tree
+
+
+def _split_pair(pair: str) -> tuple[str, str]:
+    key, sep, value = pair.partition("=")
+    if not sep or not key.strip():
+        raise VariableError(f"--var {pair!r} must look like key=value")
+    return key.strip(), value
