@@ -85,3 +85,15 @@ def plain_document(revision: ProfileRevision) -> dict:
 def shown_document(revision: ProfileRevision) -> dict:
     """The revision's document as pages and the YAML editor show it: secrets redacted."""
     return secrets.redact(revision.document)
+
+
+def render_revision(
+    revision: ProfileRevision, variables: dict, fmt: str, *, provider: str | None = None, redact: bool = False
+) -> bytes:
+    """User-data for a stored revision: the one path the preview, the API and the command use."""
+    from contexts.render import render
+
+    document = shown_document(revision) if redact else plain_document(revision)
+    return render(
+        document, variables, fmt, salt_seed=bytes.fromhex(revision.salt), provider=provider, redact=redact
+    )
