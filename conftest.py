@@ -38,3 +38,37 @@ def alice_client(client, alice):
 @pytest.fixture
 def charlie_client(client, charlie):
     return _client_for(client, charlie)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(tmp_path_factory):
+    """A real Celery worker process on the test Redis (portal.test_settings), for the session."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from portal.celery import app
+
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    name = f"test-worker-{os.getpid()}@localhost"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.test_settings"}
+    command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel", "INFO",
+               "--pool", "solo", "--queues", "default", "--hostname", name, "--without-mingle",
+               "--without-gossip"]  # fmt: skip
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                   cwd=Path(__file__).parent)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[name], timeout=0.5):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()

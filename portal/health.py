@@ -18,17 +18,22 @@ def database_status() -> tuple[bool, str]:
         return False, f"down ({exc.__class__.__name__})"
 
 
-def worker_status(timeout: float = WORKER_TIMEOUT) -> tuple[bool, str, str]:
-    """(ok, short status, explanation): sends a real task through the broker and waits for it."""
+def worker_status(timeout: float = WORKER_TIMEOUT, queue: str = "default") -> tuple[bool, str, str]:
+    """(ok, short status, explanation): sends a real task through the broker and waits for it.
+
+    The ping expires with the wait, so pings nobody answered do not pile up in a dead queue.
+    """
     try:
-        result = ping.apply_async(retry=False)
+        with ping.app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=timeout)
+        result = ping.apply_async(queue=queue, expires=timeout, retry=False)
     except OperationalError as exc:
         return False, "broker unreachable", f"Cannot reach the Celery broker: {exc}"
     try:
         answer = result.get(timeout=timeout)
     except CeleryTimeout:
         result.forget()
-        return False, "no answer", f"No Celery worker answered a ping task within {timeout:g} s."
+        return False, "no answer", f"No Celery worker on queue {queue!r} answered a ping within {timeout:g} s."
     except OperationalError as exc:
         return False, "result backend unreachable", f"Cannot read the task result: {exc}"
     return (answer == "pong"), ("ok" if answer == "pong" else "wrong answer"), ""

@@ -9,6 +9,7 @@ from cryptography.fernet import Fernet
 _MAKERS = {
     "django": lambda: secrets.token_urlsafe(50),
     "fernet": lambda: Fernet.generate_key().decode(),
+    "password": lambda: secrets.token_urlsafe(12),
 }
 
 

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make test`: lint, Django's checks and the whole test suite, with everything they need
+# installed and started by this script. Extra arguments go to pytest (e.g. -m "not slow").
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+
+ensure_venv requirements-dev.txt
+# cloud-init's own schema validator checks every rendered cloud-config in the tests.
+apt_install cloud-init
+ensure_redis
+ensure_postgres
+export PATH="$VENV/bin:$PATH"
+
+say "ruff"
+ruff check .
+ruff format --check .
+say "Django checks"
+python manage.py check
+python manage.py makemigrations --check --dry-run
+say "pytest"
+set +e
+python -m pytest "$@"
+status=$?
+set -e
+if [ "$status" = 5 ]; then
+  echo "pytest collected no tests: that is a failure." >&2
+  exit 1
+fi
+exit "$status"
