@@ -60,7 +60,22 @@ def _stringify_keys(value: Any) -> Any:
 
 
 def dump_yaml(document: dict) -> str:
-    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+    """YAML for people: keys in the schema's order whatever the database did to them (PostgreSQL's
+    jsonb sorts keys), so `name` comes first in a user and `schema` first in the document."""
+    return yaml.safe_dump(
+        canonical_order(document), sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+    )
+
+
+def canonical_order(value: Any, schema: dict = SCHEMA) -> Any:
+    if isinstance(value, list):
+        return [canonical_order(v, schema.get("items", {})) for v in value]
+    if not isinstance(value, dict) or "properties" not in schema:
+        return value
+    known = schema["properties"]
+    ordered = {k: canonical_order(value[k], known[k]) for k in known if k in value}
+    ordered.update((k, v) for k, v in value.items() if k not in known)
+    return ordered
 
 
 def validate(document: Any) -> list[str]:
