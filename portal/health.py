@@ -33,7 +33,11 @@ def worker_status(timeout: float = WORKER_TIMEOUT, queue: str = "default") -> tu
         answer = result.get(timeout=timeout)
     except CeleryTimeout:
         result.forget()
-        return False, "no answer", f"No Celery worker on queue {queue!r} answered a ping within {timeout:g} s."
+        return (
+            False,
+            "no answer",
+            f"No Celery worker on queue {queue!r} answered a ping within {timeout:g} s.",
+        )
     except OperationalError as exc:
         return False, "result backend unreachable", f"Cannot read the task result: {exc}"
     return (answer == "pong"), ("ok" if answer == "pong" else "wrong answer"), ""

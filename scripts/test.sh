@@ -6,8 +6,8 @@ source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
 ensure_venv requirements-dev.txt
-# cloud-init's own schema validator checks every rendered cloud-config in the tests.
-apt_install cloud-init
+# cloud-init's schema validator checks every rendered cloud-config; Chromium drives the browser tests.
+apt_install cloud-init chromium chromium-driver
 ensure_redis
 ensure_postgres
 export PATH="$VENV/bin:$PATH"

@@ -82,12 +82,18 @@ def test_the_sandbox_refuses_unsafe_attribute_access():
 
 
 def test_a_script_may_opt_out_of_templating_to_keep_braces():
-    document = {"schema": 1, "scripts": [{"name": "s", "body": "echo {{ not_a_variable }}", "template": False}]}
+    document = {
+        "schema": 1,
+        "scripts": [{"name": "s", "body": "echo {{ not_a_variable }}", "template": False}],
+    }
     assert validate(document) == []
 
 
 def test_shell_length_syntax_is_not_a_template_comment():
-    document = {"schema": 1, "scripts": [{"name": "s", "body": 'a=(1 2); echo ${#a[@]} "{{ cluster.name }}"'}]}
+    document = {
+        "schema": 1,
+        "scripts": [{"name": "s", "body": 'a=(1 2); echo ${#a[@]} "{{ cluster.name }}"'}],
+    }
     assert validate(document) == []
 
 

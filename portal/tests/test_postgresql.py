@@ -48,7 +48,9 @@ def manage(url, *args):
 def test_the_portal_migrates_stores_and_renders_on_postgresql(postgres_url):
     manage(postgres_url, "migrate", "--noinput")
     profile_id = manage(postgres_url, "shell", "-c", CREATE).strip()
-    out = manage(postgres_url, "render_profile", profile_id, "--var", "cluster.name=pg", "--var", "instance.index=1")
+    out = manage(
+        postgres_url, "render_profile", profile_id, "--var", "cluster.name=pg", "--var", "instance.index=1"
+    )
     assert "pg-1" in out and "$6$" in out and "pg-secret" not in out
     with psycopg.connect(postgres_url) as conn:
         stored = conn.execute("SELECT document::text FROM contexts_profilerevision").fetchone()[0]
