@@ -25,19 +25,22 @@ def charlie(django_user_model):
     return _user(django_user_model, "charlie")
 
 
-def _client_for(client, user):
+def _client_for(user):
+    from django.test import Client
+
+    client = Client()
     client.force_login(user)
     return client
 
 
 @pytest.fixture
-def alice_client(client, alice):
-    return _client_for(client, alice)
+def alice_client(alice):
+    return _client_for(alice)
 
 
 @pytest.fixture
-def charlie_client(client, charlie):
-    return _client_for(client, charlie)
+def charlie_client(charlie):
+    return _client_for(charlie)
 
 
 @pytest.fixture(scope="session")

@@ -36,7 +36,7 @@ def parse_yaml(text: str) -> dict:
     if size > MAX_YAML_BYTES:
         raise DocumentInvalid([f"the document is {size:,} bytes; the limit is {MAX_YAML_BYTES:,} bytes"])
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -47,7 +47,25 @@ def parse_yaml(text: str) -> dict:
         document = {}
     if not isinstance(document, dict):
         raise DocumentInvalid(["the document must be a mapping of sections (schema: 1, users: ..., ...)"])
-    return _stringify_keys(document)
+    document = _stringify_keys(document)
+    try:
+        json.dumps(document, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise DocumentInvalid(
+            [f"only text, numbers, true/false, lists and mappings are allowed ({exc})"]
+        ) from None
+    return document
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 without implicit dates: `2024-01-01` stays the text it looks like (JSON has no
+    date type, and a document must store as JSON)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _stringify_keys(value: Any) -> Any:

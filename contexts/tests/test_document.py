@@ -116,3 +116,17 @@ def test_yaml_shows_keys_in_the_schema_order_whatever_the_storage_order():
     text = dump_yaml(shuffled)
     assert text.startswith("schema: 1\nusers:\n- name: alice\n  sudo: true\n")
     assert text.index("B:") < text.index("A:")  # free-form mappings keep their own order
+
+
+def test_dates_in_yaml_stay_text_so_the_document_stores_as_json():
+    document = parse_yaml("schema: 1\ncloud_config: {write_files: [{path: /x, content: 2024-01-01}]}\n")
+    assert document["cloud_config"]["write_files"][0]["content"] == "2024-01-01"
+
+
+@pytest.mark.parametrize(
+    "text", ["schema: 1\ncloud_config: {x: .nan}\n", "schema: 1\ncloud_config: {x: !!binary aGk=}\n"]
+)
+def test_values_json_cannot_store_are_refused_with_a_message(text):
+    with pytest.raises(DocumentInvalid) as caught:
+        parse_yaml(text)
+    assert "only text, numbers" in caught.value.messages[0]

@@ -47,7 +47,7 @@ def manage(url, *args):
 
 def test_the_portal_migrates_stores_and_renders_on_postgresql(postgres_url):
     manage(postgres_url, "migrate", "--noinput")
-    profile_id = manage(postgres_url, "shell", "-c", CREATE).strip()
+    profile_id = manage(postgres_url, "shell", "-v", "0", "-c", CREATE).strip()
     out = manage(
         postgres_url, "render_profile", profile_id, "--var", "cluster.name=pg", "--var", "instance.index=1"
     )
