@@ -103,6 +103,8 @@ WHITENOISE_USE_FINDERS = True
 BOOTSTRAP5 = {
     "css_url": {"url": "/static/vendor/bootstrap/bootstrap.min.css"},
     "javascript_url": {"url": "/static/vendor/bootstrap/bootstrap.bundle.min.js"},
+    # No green ticks on every field of a re-shown form: only problems are marked.
+    "success_css_class": "",
 }
 
 # A whole profile document is far smaller than this; bigger bodies are refused with a 400.
