@@ -44,8 +44,11 @@ def charlie_client(charlie):
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(tmp_path_factory):
-    """A real Celery worker process on the test Redis (portal.test_settings), for the session."""
+def celery_worker_process(tmp_path_factory, django_db_setup):
+    """A real Celery worker process on the test Redis and the test database, for the session.
+
+    Tests that need the worker to see their rows use `@pytest.mark.django_db(transaction=True)`,
+    so what they write is committed."""
     import os
     import subprocess
     import sys
@@ -56,7 +59,14 @@ def celery_worker_process(tmp_path_factory):
 
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     name = f"test-worker-{os.getpid()}@localhost"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.test_settings"}
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.test_settings",
+        "DATABASE_URL": _database_url(database),
+    }
     command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel", "INFO",
                "--pool", "solo", "--queues", "default", "--hostname", name, "--without-mingle",
                "--without-gossip"]  # fmt: skip
@@ -75,6 +85,14 @@ def celery_worker_process(tmp_path_factory):
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def _database_url(database: dict) -> str:
+    """The URL of the database the tests use (pytest-django renamed it to the test database)."""
+    if database["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{database['NAME']}"
+    user = database["USER"] + (f":{database['PASSWORD']}" if database.get("PASSWORD") else "")
+    return f"postgres://{user}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,9 @@ import hmac
 from collections.abc import Iterator
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from passlib.hash import sha512_crypt
+
+from portal import crypto
 
 SEALED = "$secret"
 REDACTED = "********"
@@ -50,26 +51,15 @@ def secret_slots(document: dict) -> Iterator[tuple[dict, str, str]]:
         yield condor, "pool_password", "services.condor.pool_password"
 
 
-def _fernet() -> MultiFernet:
-    from django.conf import settings
-
-    return _fernet_for(tuple(settings.PORTAL_ENCRYPTION_KEYS))
-
-
-@functools.lru_cache(maxsize=4)
-def _fernet_for(keys: tuple[str, ...]) -> MultiFernet:
-    return MultiFernet([Fernet(k.encode()) for k in keys])
-
-
 def encrypt(plaintext: str) -> str:
-    return _fernet().encrypt(plaintext.encode()).decode()
+    return crypto.encrypt(plaintext)
 
 
 def decrypt(token: str) -> str:
     try:
-        return _fernet().decrypt(token.encode()).decode()
-    except InvalidToken:
-        raise SecretError("a stored secret cannot be decrypted with the configured keys") from None
+        return crypto.decrypt(token)
+    except crypto.DecryptionError as exc:
+        raise SecretError(str(exc)) from None
 
 
 def _is_sealed(value: Any) -> bool:

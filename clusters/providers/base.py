@@ -1,0 +1,122 @@
+"""What every cloud driver offers the portal (SPEC §5, STYLE 1): create a node with user-data and
+tags, destroy, list nodes, sizes and images, check the connection; errors as CloudError.
+
+Providers are plain classes built from a CloudConfig: no database, no Django, so the same code
+runs in a portal worker and in a gateway agent that has only its local config (SPEC §7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class CloudError(Exception):
+    """A cloud call that failed, with the provider's own message.
+
+    `permanent` errors (bad credentials, unknown image, quota) will fail again if retried;
+    transient ones (timeouts, 5xx, throttling) may succeed later.
+    """
+
+    def __init__(self, message: str, *, permanent: bool):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Param:
+    """A setting a driver needs; `sensitive` ones are credentials: stored encrypted, never shown."""
+
+    name: str
+    label: str
+    required: bool = True
+    sensitive: bool = False
+    help: str = ""
+    default: str = ""
+
+
+@dataclass(frozen=True)
+class CloudConfig:
+    driver: str
+    credentials: dict = field(default_factory=dict, repr=False)  # never printed, never logged
+    host: str = ""
+    port: int | None = None
+    path: str = ""
+    secure: bool = True
+    region: str = ""
+    zone: str = ""
+    options: dict = field(default_factory=dict)  # the driver's other, non-secret parameters
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    name: str
+    size_id: str
+    image_id: str
+    user_data: str = ""
+    tags: dict = field(default_factory=dict)
+    idempotency_token: str = ""  # EC2 ClientToken; other drivers look nodes up by name/tag
+
+
+# Node states, the same words whatever the provider says.
+PENDING, RUNNING, STOPPED, TERMINATED, ERROR, UNKNOWN = (
+    "pending", "running", "stopped", "terminated", "error", "unknown",
+)  # fmt: skip
+
+
+@dataclass
+class NodeInfo:
+    id: str
+    name: str
+    state: str
+    public_ips: list = field(default_factory=list)
+    private_ips: list = field(default_factory=list)
+    tags: dict = field(default_factory=dict)
+
+
+@dataclass
+class SizeInfo:
+    id: str
+    name: str
+    vcpus: int | None = None
+    ram_mb: int | None = None
+    disk_gb: int | None = None
+
+
+@dataclass
+class ImageInfo:
+    id: str
+    name: str
+
+
+class CloudProvider:
+    """Base of every driver. Subclasses declare `kind`, `label`, `parameters` and implement the
+    methods below; every libcloud or network error leaves as a CloudError."""
+
+    kind = ""
+    label = ""
+    parameters: tuple[Param, ...] = ()
+
+    def __init__(self, config: CloudConfig):
+        self.config = config
+
+    def create_node(self, spec: NodeSpec) -> NodeInfo:
+        raise NotImplementedError
+
+    def destroy_node(self, node_id: str) -> None:
+        """Destroy a node; a node that is already gone is not an error."""
+        raise NotImplementedError
+
+    def list_nodes(self) -> list[NodeInfo]:
+        raise NotImplementedError
+
+    def list_sizes(self) -> list[SizeInfo]:
+        raise NotImplementedError
+
+    def list_images(self) -> list[ImageInfo]:
+        raise NotImplementedError
+
+    def check(self) -> str:
+        """One line saying what the connection found, e.g. "12 sizes, 3 images"; CloudError if none."""
+        sizes, images = self.list_sizes(), self.list_images()
+        return f"connected: {len(sizes)} sizes, {len(images)} images"
