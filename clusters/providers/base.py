@@ -74,6 +74,10 @@ class NodeInfo:
     tags: dict = field(default_factory=dict)
 
 
+def has_tags(node: NodeInfo, tags: dict) -> bool:
+    return all(key in node.tags and str(node.tags[key]) == str(value) for key, value in tags.items())
+
+
 @dataclass
 class SizeInfo:
     id: str
@@ -95,7 +99,8 @@ class CloudProvider:
 
     kind = ""
     label = ""
-    parameters: tuple[Param, ...] = ()
+    parameters: tuple[Param, ...] = ()  # sensitive ones live in CloudConfig.credentials, others in options
+    endpoint_fields: tuple[str, ...] = ()  # which CloudConfig fields (host, port, path, ...) the driver reads
 
     def __init__(self, config: CloudConfig):
         self.config = config
@@ -109,6 +114,11 @@ class CloudProvider:
 
     def list_nodes(self) -> list[NodeInfo]:
         raise NotImplementedError
+
+    def find_nodes(self, tags: dict) -> list[NodeInfo]:
+        """Nodes not yet terminated that carry all these tags: how a retried launch finds the node
+        an earlier attempt created, and how the reconciler finds orphans."""
+        return [node for node in self.list_nodes() if node.state != TERMINATED and has_tags(node, tags)]
 
     def list_sizes(self) -> list[SizeInfo]:
         raise NotImplementedError
