@@ -10,6 +10,7 @@ from portal.settings import *  # noqa: E402, F403
 # Fast password hashing for the many test users; production keeps Django's defaults.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# A file, not memory, so that a real Celery worker process can read what a test committed.
+# A file, not memory, so that a real Celery worker process can read what a test committed; one per
+# test run, so that two runs side by side do not share it.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405

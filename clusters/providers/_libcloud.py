@@ -30,7 +30,7 @@ from .base import (
 
 # (connect, read) seconds for every HTTP call, so a dead endpoint fails fast and "Test connection"
 # answers within 10 s. requests takes the pair as is; libcloud only passes it through.
-HTTP_TIMEOUT = (5, 8)
+HTTP_TIMEOUT = (3, 6)
 
 STATE_WORDS = {
     NodeState.RUNNING: RUNNING,

@@ -9,6 +9,9 @@ reports errors as the provider's "Code: Message".
 
 from __future__ import annotations
 
+import html
+import re
+
 from libcloud.common.types import InvalidCredsError
 from libcloud.compute.base import NodeImage, NodeSize
 from libcloud.compute.drivers.ec2 import (
@@ -40,12 +43,19 @@ def use_canonical_namespace(root) -> None:
             element.tag = f"{{{NAMESPACE}}}{_local_name(element.tag)}"
 
 
+def readable_text(body) -> str:
+    """An HTML (or plain) error page as one short line: tags dropped, spaces squeezed."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+    text = html.unescape(re.sub(r"<(script|style)\b.*?</\1>|<[^>]+>", " ", text, flags=re.S | re.I))
+    return " ".join(text.split())[:300]
+
+
 def error_text(body: str) -> tuple[str, set]:
     """("Code: Message" lines, the codes) from an EC2 error document in any namespace."""
     try:
         root = ET.XML(body.encode("utf-8") if isinstance(body, str) else body)
     except Exception:  # not XML: a proxy's HTML page, an empty body
-        return body.strip()[:300], set()
+        return readable_text(body), set()
     lines, codes = [], set()
     for element in root.iter():
         if isinstance(element.tag, str) and _local_name(element.tag) == "Error":
