@@ -28,7 +28,7 @@ def _free_port() -> int:
 @pytest.fixture
 def running_portal(tmp_path):
     port = _free_port()
-    env = {**os.environ, "PORT": str(port), "PORTAL_VAR_DIR": str(tmp_path / "var"),
+    env = {**os.environ, "PORT": str(port), "DEMO_CLOUD_PORT": str(_free_port()), "PORTAL_VAR_DIR": str(tmp_path / "var"),
            "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14"}  # fmt: skip
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = tmp_path / "run.log"
@@ -64,6 +64,8 @@ def test_make_run_serves_the_portal_with_a_working_demo_login(running_portal):
     landing = opener.open(request)
     assert landing.url.endswith("/profiles/")
     assert username in landing.read().decode()
+    clouds = opener.open(base + "/clouds/").read().decode()
+    assert "Local demo cloud" in clouds
 
 
 def test_make_run_starts_a_worker_that_answers(running_portal):
