@@ -98,3 +98,19 @@ def test_an_endpoint_that_never_answers_fails_within_10_seconds(
     assert cloud.check_state == CheckState.FAILED
     assert "did not answer in time" in cloud.check_message
     assert elapsed < 10, f"the outcome took {elapsed:.1f} s"
+
+
+def test_wrong_credentials_show_the_providers_message_within_10_seconds(
+    alice_client, alice, cloudstack_sim, celery_worker_process
+):
+    # The CloudStack simulator checks request signatures, so a wrong secret is refused for real.
+    config = cloudstack_sim.config()
+    cloud = cloud_from_config(
+        alice, config, credentials={"key": config.credentials["key"], "secret": "wrong"}
+    )
+    html, elapsed = _test_connection(alice_client, cloud)
+    cloud.refresh_from_db()
+    assert cloud.check_state == CheckState.FAILED
+    assert "signature" in cloud.check_message.lower() or "credentials" in cloud.check_message.lower()
+    assert cloud.check_message in html
+    assert elapsed < 10, f"the outcome took {elapsed:.1f} s"
