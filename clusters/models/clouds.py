@@ -90,6 +90,11 @@ class Cloud(models.Model):
         validators=[queue_name_validator],
         help_text="The Celery queue whose workers (or gateway agent) call this cloud.",
     )
+    served_by_agent = models.BooleanField(
+        default=False,
+        help_text="A gateway agent in the provider's network serves this cloud's queue with its own "
+        "local credentials; the portal stores none.",
+    )
     check_state = models.CharField(max_length=10, choices=CheckState.choices, default=CheckState.NEVER)
     check_message = models.TextField(blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)

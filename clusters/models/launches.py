@@ -1,0 +1,117 @@
+"""Launched clusters (SPEC §6): a frozen snapshot of a definition placed on clouds, its instances
+— one per VM, each with its own rendered user-data, idempotency token and check-in token — and
+an event log."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class ClusterState(models.TextChoices):
+    LAUNCHING = "launching", "launching"
+    RUNNING = "running", "running"
+    DEGRADED = "degraded", "degraded"
+    FAILED = "failed", "failed"
+    TERMINATING = "terminating", "terminating"
+    TERMINATED = "terminated", "terminated"
+
+
+class Cluster(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clusters")
+    definition = models.ForeignKey(
+        "clusters.ClusterDefinition",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="clusters",
+    )
+    name = models.CharField(max_length=63)
+    # The definition as launched: roles with their resolved revision, cloud, size and image.
+    snapshot = models.JSONField()
+    state = models.CharField(max_length=12, choices=ClusterState.choices, default=ClusterState.LAUNCHING)
+    # Fernet ciphertext of the cluster secret templates see as {{ cluster.secret }}.
+    secret = models.TextField(editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("clusters:cluster_detail", args=[self.pk])
+
+    def role(self, name: str) -> dict:
+        return next(r for r in self.snapshot["roles"] if r["name"] == name)
+
+
+class ClusterEvent(models.Model):
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="events")
+    created = models.DateTimeField(auto_now_add=True)
+    level = models.CharField(max_length=8, default="info")  # info, warning, error
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return self.message
+
+
+class InstanceState(models.TextChoices):
+    REQUESTED = "requested", "requested"
+    LAUNCHING = "launching", "launching"
+    RUNNING = "running", "running"
+    READY = "ready", "ready"
+    FAILED = "failed", "failed"
+    TERMINATING = "terminating", "terminating"
+    TERMINATED = "terminated", "terminated"
+
+
+LIVE_STATES = (InstanceState.REQUESTED, InstanceState.LAUNCHING, InstanceState.RUNNING, InstanceState.READY)
+
+
+class Instance(models.Model):
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="instances")
+    role = models.CharField(max_length=32)
+    index = models.PositiveIntegerField()
+    cloud = models.ForeignKey("clusters.Cloud", on_delete=models.PROTECT, related_name="instances")
+    revision = models.ForeignKey(
+        "contexts.ProfileRevision", on_delete=models.PROTECT, related_name="instances"
+    )
+    name = models.CharField(max_length=63)
+    state = models.CharField(max_length=12, choices=InstanceState.choices, default=InstanceState.REQUESTED)
+    node_id = models.CharField(max_length=100, blank=True)
+    public_ips = models.JSONField(default=list, blank=True)
+    private_ips = models.JSONField(default=list, blank=True)
+    mac = models.CharField(max_length=32, blank=True)
+    # Tags the node and is EC2's ClientToken: how a repeated create finds the node made before.
+    idempotency_token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    last_error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    checkin_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    checkin_status = models.CharField(max_length=10, blank=True)  # booted, ready, failed
+    checkin_message = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    ready_at = models.DateTimeField(null=True, blank=True)
+    terminated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["cluster", "role", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "role", "index"], name="unique_instance_index")
+        ]
+        indexes = [models.Index(fields=["cloud", "state"]), models.Index(fields=["cluster", "state"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in LIVE_STATES
