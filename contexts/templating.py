@@ -147,7 +147,7 @@ def preview_variables(document: Any, portal_url: str) -> dict[str, str]:
     Every role the document names (`roles.<name>`) gets a documentation-range address, so the
     same dotted list given to `render_profile --var` gives the same bytes.
     """
-    names = sorted(_referenced_roles(document))
+    names = sorted(referenced_roles(document))
     dotted = {
         "cluster.name": "preview",
         "cluster.id": "0",
@@ -162,7 +162,7 @@ def preview_variables(document: Any, portal_url: str) -> dict[str, str]:
     return dotted
 
 
-def _referenced_roles(document: Any) -> set[str]:
+def referenced_roles(document: Any) -> set[str]:
     import re
 
     names = set()

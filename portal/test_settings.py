@@ -1,8 +1,13 @@
-"""Settings for the test suite: the real ones, with a Redis database of its own for Celery."""
+"""Settings for the test suite: the real ones, isolated per test run.
+
+A run (and every process it starts, such as the Celery worker) shares one run id, so two test
+runs side by side — or a test run beside `make run` — never share a database, a queue or a
+result: Redis keys carry the run id as a prefix, on a Redis database of the tests' own.
+"""
 
 import os
 
-# Tests talk to a real Redis, on a database number that a running portal (db 0) does not use.
+RUN_ID = os.environ.setdefault("PORTAL_TEST_RUN", str(os.getpid()))
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 
 from portal.settings import *  # noqa: E402, F403
@@ -10,7 +15,10 @@ from portal.settings import *  # noqa: E402, F403
 # Fast password hashing for the many test users; production keeps Django's defaults.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# A file, not memory, so that a real Celery worker process can read what a test committed; one per
-# test run, so that two runs side by side do not share it.
+_prefix = {"global_keyprefix": f"test-{RUN_ID}:"}
+CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, **_prefix}  # noqa: F405
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = _prefix
+
+# A file, not memory, so that a real Celery worker process can read what a test committed.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{RUN_ID}.sqlite3")}  # noqa: F405

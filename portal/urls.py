@@ -13,6 +13,6 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("health/", views.health_page, name="health"),
     path("profiles/", include("contexts.urls")),
-    path("clouds/", include("clusters.urls")),
+    path("", include("clusters.urls")),
     path("admin/", admin.site.urls),
 ]

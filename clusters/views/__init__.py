@@ -1,0 +1,1 @@
+"""The clusters app's pages, by topic: clouds, cluster definitions, launched clusters."""

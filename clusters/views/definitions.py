@@ -1,0 +1,3 @@
+"""Cluster definition pages."""
+
+urlpatterns = []

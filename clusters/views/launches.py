@@ -1,0 +1,3 @@
+"""Launched cluster pages."""
+
+urlpatterns = []
