@@ -13,7 +13,16 @@ from django.views.decorators.debug import sensitive_variables
 from kombu.exceptions import OperationalError
 
 from clusters import clouds
-from clusters.models import CheckState, Cloud, CloudSize, Image, ServiceOffering, SizeMapping
+from clusters.models import (
+    CheckState,
+    Cloud,
+    CloudSize,
+    ClusterDefinition,
+    Image,
+    Role,
+    ServiceOffering,
+    SizeMapping,
+)
 from clusters.providers import provider_class
 from clusters.queues import send_to_cloud_queue
 from clusters.tasks import check_cloud_task, sync_cloud_task
@@ -205,3 +214,21 @@ class CloudSizeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class RoleInline(admin.TabularInline):
+    model = Role
+    fields = ["name", "profile", "pinned_revision", "offering", "size", "image", "count", "min_count",
+              "max_count", "depends_on", "position"]  # fmt: skip
+    raw_id_fields = ["profile", "pinned_revision", "image"]
+    extra = 0
+
+
+@admin.register(ClusterDefinition)
+class ClusterDefinitionAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "visibility", "updated"]
+    list_filter = ["visibility"]
+    search_fields = ["name", "description", "owner__username"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
+    inlines = [RoleInline]

@@ -1,0 +1,94 @@
+"""Cluster definitions (SPEC §6): what is wrong with one, and the shape its picture is drawn from.
+
+One set of rules for the editor, the API and the launcher. A role is checked as a dict with the
+Role model's field names and model instances as values — what a form's or a serializer's cleaned
+data holds — so a definition can be checked before anything is saved.
+"""
+
+from __future__ import annotations
+
+from clusters.models import ClusterDefinition, Role
+from clusters.topology import RoleShape, problems
+from contexts.profiles import shown_document
+from contexts.templating import referenced_roles
+
+ROLE_FIELDS = ("name", "profile", "pinned_revision", "offering", "size", "image", "count", "min_count",
+               "max_count", "depends_on")  # fmt: skip
+
+
+def definition_roles(definition: ClusterDefinition) -> list[Role]:
+    """The definition's roles with everything the checks and the pages read, in a single query."""
+    related = ("profile__owner", "profile__latest", "pinned_revision", "offering", "image__cloud")
+    return list(definition.roles.select_related(*related))
+
+
+def role_data(role: Role) -> dict:
+    return {name: getattr(role, name) for name in ROLE_FIELDS}
+
+
+def role_revision(data: dict):
+    """The revision a role launches: its pinned one, else its profile's latest."""
+    profile = data.get("profile")
+    return data.get("pinned_revision") or (profile.latest if profile else None)
+
+
+def role_shape(data: dict) -> RoleShape:
+    offering, size = data.get("offering"), data.get("size") or ""
+    revision = role_revision(data)
+    return RoleShape(
+        name=data.get("name") or "",
+        count=data.get("count") or 0,
+        depends_on=list(data.get("depends_on") or []),
+        label=offering.name if offering else size,
+        # The redacted document names the same roles as the real one: no need to decrypt.
+        needs_roles=referenced_roles(shown_document(revision)) if revision else set(),
+    )
+
+
+def role_shapes(definition: ClusterDefinition) -> list[RoleShape]:
+    return [role_shape(role_data(role)) for role in definition_roles(definition)]
+
+
+def definition_problems(definition: ClusterDefinition, roles_data: list[dict] | None = None) -> list[str]:
+    """Everything that keeps the definition from launching, as messages; [] when it can.
+
+    `roles_data` checks roles about to be saved instead of the stored ones; `definition.owner` is
+    the user whose profiles and clouds the roles may use.
+    """
+    if roles_data is None:
+        roles_data = [role_data(role) for role in definition_roles(definition)]
+    found = problems([role_shape(data) for data in roles_data])
+    needed = {other for data in roles_data for other in data.get("depends_on") or []}
+    for data in roles_data:
+        found.extend(_role_problems(data, definition.owner, is_needed=data.get("name") in needed))
+    return found
+
+
+def _role_problems(data: dict, owner, *, is_needed: bool) -> list[str]:
+    name = data.get("name") or "?"
+    profile, revision, image = data.get("profile"), data.get("pinned_revision"), data.get("image")
+    count, low, high = data.get("count") or 0, data.get("min_count") or 0, data.get("max_count")
+    found = []
+    if not data.get("offering") and not data.get("size"):
+        found.append(f"role {name!r}: choose an offering or a provider size")
+    if high is not None and low > high:
+        found.append(f"role {name!r}: the minimum count {low} is above the maximum {high}")
+    elif count < low or (high is not None and count > high):
+        found.append(
+            f"role {name!r}: the count {count} is outside {low} to {high if high is not None else '∞'}"
+        )
+    if is_needed and count < 1:
+        found.append(f"role {name!r}: other roles need its address, so it needs at least one instance")
+    if profile is None:
+        found.append(f"role {name!r}: choose a profile")
+    elif profile.owner_id != owner.pk and not profile.is_public:
+        found.append(f"role {name!r}: the profile is neither yours nor public")
+    elif revision is not None and revision.profile_id != profile.pk:
+        found.append(f"role {name!r}: revision {revision.number} is not a revision of {profile.name}")
+    elif role_revision(data) is None:
+        found.append(f"role {name!r}: the profile {profile.name} has no revision yet")
+    if image is None:
+        found.append(f"role {name!r}: choose an image")
+    elif image.cloud.owner_id not in (None, owner.pk):
+        found.append(f"role {name!r}: the image {image.name} is on a cloud you cannot use")
+    return found
