@@ -131,11 +131,15 @@ def _role_addresses(addresses: list[str]) -> dict:
 
 
 def sample_variables() -> dict[str, Any]:
-    """The variables a template may use, with example values (SPEC §2)."""
+    """The variables a template may use, with example values (SPEC §2).
+
+    `instance.token` is the instance's check-in token, for scripts that call the instance API
+    (`/api/v1/instance/`) themselves rather than through the `portal-instance` helper.
+    """
     return {
         "cluster": {"name": "demo", "id": 1, "secret": "sample-cluster-secret"},
         "role": {"name": "node"},
-        "instance": {"index": 0, "name": "demo-node-0"},
+        "instance": {"index": 0, "name": "demo-node-0", "token": "sample-instance-token"},
         "roles": _AnyRole(),
         "portal": {"url": "https://portal.example.org"},
     }
@@ -155,6 +159,7 @@ def preview_variables(document: Any, portal_url: str) -> dict[str, str]:
         "role.name": "node",
         "instance.index": "0",
         "instance.name": "preview-node-0",
+        "instance.token": "preview-instance-token",
         "portal.url": portal_url,
     }
     for i, name in enumerate(names):

@@ -27,6 +27,8 @@ PORTAL_ENCRYPTION_KEYS = env.list("PORTAL_ENCRYPTION_KEY", default=[]) or [
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
+# Tags every node this portal creates, so its monitor and reconciler never touch other nodes.
+PORTAL_ID = env.str("PORTAL_ID", default="context-portal")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -36,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_bootstrap5",
+    "rest_framework",
     "portal",
     "contexts",
     "clusters",
@@ -110,6 +113,15 @@ BOOTSTRAP5 = {
 # A whole profile document is far smaller than this; bigger bodies are refused with a 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 
+# The REST API (SPEC §9): JSON in and out. Views name their own authentication where it differs
+# (the instance endpoints take instance tokens, clusters.instance_auth).
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
 CELERY_TASK_ACKS_LATE = True
@@ -117,6 +129,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_RESULT_EXPIRES = 3600
+# The monitor: one node list per cloud with instances to watch (SPEC §6).
+CELERY_BEAT_SCHEDULE = {
+    "monitor-clouds": {
+        "task": "clusters.monitor_clouds",
+        "schedule": env.float("MONITOR_INTERVAL", default=10.0),
+    },
+}
 # Fail fast (and say so on the status page) rather than hang when Redis is down.
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 5
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 5}

@@ -14,5 +14,6 @@ urlpatterns = [
     path("health/", views.health_page, name="health"),
     path("profiles/", include("contexts.urls")),
     path("", include("clusters.urls")),
+    path("api/v1/", include("clusters.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,6 @@
 """The clusters app's models, by topic: clouds and their offerings and images; cluster
-definitions and their roles; launched clusters, their instances and events."""
+definitions and their roles; launched clusters, their instances and events; the rendezvous
+store the instances of a cluster share."""
 
 from .clouds import (
     DEFAULT_QUEUE,
@@ -14,6 +15,7 @@ from .clouds import (
 )
 from .definitions import ClusterDefinition, Role
 from .launches import Cluster, ClusterEvent, ClusterState, Instance, InstanceState
+from .rendezvous import RendezvousEntry
 
 __all__ = [
     "DEFAULT_QUEUE",
@@ -27,6 +29,7 @@ __all__ = [
     "Image",
     "Instance",
     "InstanceState",
+    "RendezvousEntry",
     "Role",
     "ServiceOffering",
     "SizeMapping",

@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 
 from contexts.document import SCHEMA
 from contexts.render import amiconfig, cloudinit, shell
+from contexts.render.checkin import Checkin
 from contexts.render.common import Context, RenderError
 from contexts.templating import TemplateProblem, format_path, render_document
 
@@ -33,19 +34,25 @@ def render(
     salt_seed: bytes,
     provider: str | None = None,
     redact: bool = False,
+    checkin: dict | None = None,
 ) -> bytes:
-    """User-data for a valid plain (or, with `redact`, redacted) document and launch variables."""
+    """User-data for a valid plain (or, with `redact`, redacted) document and launch variables.
+
+    `checkin` = {"url": "<portal>/api/v1/instance/", "token": "<instance token>"} makes the VM
+    install the `portal-instance` helper and check in with the portal (see `render.checkin`).
+    """
     if fmt not in _BUILDERS:
         raise RenderError(f"unknown user-data format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if provider is not None and provider not in PROVIDER_LIMITS:
         raise RenderError(f"unknown provider {provider!r}; choose one of {', '.join(PROVIDER_LIMITS)}")
+    portal_checkin = None if checkin is None else Checkin.from_option(checkin)
     try:
         rendered = render_document(document, variables)
     except TemplateProblem as exc:
         raise RenderError(str(exc)) from None
     _check_template_results(document, rendered)
     try:
-        data = _BUILDERS[fmt](Context(rendered, variables, salt_seed, redact))
+        data = _BUILDERS[fmt](Context(rendered, variables, salt_seed, redact, portal_checkin))
     except UnicodeEncodeError:
         raise RenderError("the document holds characters that are not valid Unicode text") from None
     return data if provider is None else _fit(data, fmt, provider)

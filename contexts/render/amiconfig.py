@@ -11,6 +11,9 @@ scripts, and the services' configuration files. In particular the condor pool pa
 into `condor_secret` (that would put it in clear text): it travels base64-encoded in the sh part,
 like in the other formats. Values the INI cannot carry safely (an environment value with spaces or
 commas, an extra repository whose key is not a plain PEM body) also go to the sh part.
+
+With check-in, the sh part installs the `portal-instance` helper and checks in like the `shell`
+format; its `ready` comes at the end of the sh part, before amiconfig's own plugins run.
 """
 
 from __future__ import annotations
@@ -140,6 +143,8 @@ def _sh_part(ctx: Context, cvmfs: dict, env: dict, plain_env: dict, extras: list
         shell.scripts_section(doc.get("scripts") or []),
     ]
     parts = [p for p in parts if p]
+    if ctx.checkin:
+        parts = shell.with_checkin(parts, ctx.checkin)
     if not parts:
         return ""
     head = "#!/bin/sh\n# User-data from Context Portal (amiconfig format): this part runs first, then\n"

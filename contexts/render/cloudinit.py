@@ -17,6 +17,11 @@ in another language the output becomes a MIME multipart archive: part 1 is the c
 every run-once script, in document order, is a `text/x-shellscript` part named `script-NN-name`.
 cloud-init runs those parts sorted by name after its own `runcmd` script ("runcmd" < "script-..."),
 so the order (services, then scripts as listed) is the same either way.
+
+Check-in (`render(..., checkin=...)`): the token file and the `portal-instance` helper lead
+`write_files`; `portal-instance checkin booted` is the first `runcmd` entry and `... ready` the last
+(after the profile's own `cloud_config` runcmd), or, in a MIME archive, a last part named
+`script-zz-portal-ready`, which sorts after every script part.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from email.mime.text import MIMEText
 
 import yaml
 
+from contexts.render import checkin
 from contexts.render.common import (
     SUDO_RULE,
     Context,
@@ -43,6 +49,7 @@ from contexts.render.common import (
 from contexts.render.common import b64 as encode_b64
 
 PER_BOOT_DIR = "/var/lib/cloud/scripts/per-boot"
+READY_PART = "script-zz-portal-ready"
 _RUNCMD_SHELLS = {"sh": "sh", "bash": "bash"}
 
 
@@ -93,6 +100,8 @@ def build(ctx: Context) -> bytes:
         config["packages"] = packages
 
     scripts = doc.get("scripts") or []
+    if ctx.checkin:
+        files = [*ctx.checkin.files(), *files]
     files += plan.files
     files += [
         File(f"{PER_BOOT_DIR}/{script_file_name(i, s)}", script_text(s), mode="0755")
@@ -117,12 +126,23 @@ def build(ctx: Context) -> bytes:
         config["runcmd"] = runcmd
 
     config = deep_merge(config, doc.get("cloud_config") or {})
+    parts = [(f"script-{script_file_name(i, s)}", script_text(s)) for i, s in once]
+    if ctx.checkin:
+        config["runcmd"] = [checkin.command("booted"), *_as_list(config.get("runcmd"))]
+        if as_parts:
+            parts.append((READY_PART, f"#!/bin/sh\nexec {' '.join(checkin.command('ready'))}\n"))
+        else:
+            config["runcmd"].append(checkin.command("ready"))
     text = "#cloud-config\n" + yaml.dump(
         config, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1 << 30
     )
     if not as_parts:
         return text.encode()
-    return _mime_archive(text, [(f"script-{script_file_name(i, s)}", script_text(s)) for i, s in once])
+    return _mime_archive(text, parts)
+
+
+def _as_list(value) -> list:
+    return [] if value is None else value if isinstance(value, list) else [value]
 
 
 def _user(ctx: Context, user: dict) -> dict:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contexts import secrets
+
+if TYPE_CHECKING:
+    from contexts.render.checkin import Checkin
 
 
 class RenderError(ValueError):
@@ -100,6 +103,7 @@ class Context:
     variables: dict
     salt_seed: bytes
     redact: bool
+    checkin: Checkin | None = None
 
     def password_hash(self, password: str | None, purpose: str) -> str | None:
         """A `$6$` hash of a set password, or the redaction placeholder; None when unset."""

@@ -11,11 +11,16 @@ marker file in /var/lib/context-portal/done/, so running the user-data again doe
 Every-boot scripts go to /etc/context-portal/boot.d/NN-name and are run now and at every later
 boot by /etc/context-portal/boot.sh, started by a systemd unit (or /etc/rc.local without systemd).
 
+Check-in (`render(..., checkin=...)`): the script installs the `portal-instance` helper, checks in
+`booted`, and at the end `ready` — or `failed` naming the service commands and scripts that
+failed, or the section the script stopped in.
+
 The section functions are shared with the sh part of the `amiconfig` format.
 """
 
 from __future__ import annotations
 
+from contexts.render import checkin as portal_checkin
 from contexts.render.common import (
     SUDO_RULE,
     Context,
@@ -107,8 +112,8 @@ cp_once() {
 def build(ctx: Context) -> bytes:
     doc = ctx.document
     plan = merge_plans(service_plan(ctx), env_plan(doc.get("env") or {}), files_plan(doc.get("files") or []))
+    head = "#!/bin/sh\n# User-data from Context Portal (shell format): run as root at boot.\n" + HELPERS
     sections = [
-        "#!/bin/sh\n# User-data from Context Portal (shell format): run as root at boot.\n" + HELPERS,
         system_section(doc, hostname=True),
         users_section(ctx, passwords=True),
         root_section(ctx),
@@ -117,7 +122,62 @@ def build(ctx: Context) -> bytes:
         commands_section(plan.commands),
         scripts_section(doc.get("scripts") or []),
     ]
-    return "\n".join(s for s in sections if s).encode()
+    sections = [s for s in sections if s]
+    if ctx.checkin:
+        sections = with_checkin(sections, ctx.checkin)
+    return "\n".join([head, *sections]).encode()
+
+
+def with_checkin(sections: list[str], checkin: portal_checkin.Checkin) -> list[str]:
+    """The sections between a check-in prologue (helper, `booted`) and epilogue (`ready`/`failed`).
+
+    Each section first names itself in `cp_step`, so a command that stops the script (`set -e`)
+    is reported as a failure of that section by the EXIT trap.
+    """
+    helper = portal_checkin.HELPER_PATH
+    token_file, helper_file = checkin.files()
+    # A quoted here-document keeps the helper readable; its text is fixed and never holds the
+    # delimiter line (the URL in it has no line break).
+    delimiter = "PORTAL_INSTANCE_HELPER"
+    prologue = [
+        write_file(token_file),
+        f"cp_write {quote(helper)} {helper_file.mode} root:root <<'{delimiter}'",
+        helper_file.content + delimiter,
+        "cp_failed=",
+        "cp_step=start",
+        "# cp_run also remembers what failed, for the check-in at the end.",
+        "cp_run() {",
+        '\t"$@" || {',
+        "\t\tcp_status=$?",
+        '\t\techo "context-portal: $1 failed with status $cp_status" >&2',
+        '\t\tcp_failed="${cp_failed:+$cp_failed, }$1 (status $cp_status)"',
+        "\t}",
+        "}",
+        "cp_checkin() {",
+        f'\t{helper} checkin "$@" || echo "context-portal: the $1 check-in did not reach the portal" >&2',
+        "}",
+        'trap \'cp_status=$?; [ "$cp_status" -eq 0 ] || '
+        'cp_checkin failed "stopped with status $cp_status in: $cp_step"\' EXIT',
+        "command -v curl >/dev/null 2>&1 || cp_run cp_install curl",
+        "cp_checkin booted",
+    ]
+    epilogue = [
+        'if [ -n "$cp_failed" ]; then',
+        '\tcp_checkin failed "failed: $cp_failed"',
+        "else",
+        "\tcp_checkin ready",
+        "fi",
+    ]
+    return [
+        _section("Check-in with Context Portal: booted now, ready or failed at the end", prologue),
+        *(_naming_step(section) for section in sections),
+        _section("Check-in: ready, or failed naming what failed", epilogue),
+    ]
+
+
+def _naming_step(section: str) -> str:
+    title, _newline, body = section.partition("\n")
+    return f"{title}\ncp_step={quote(title.removeprefix('# '))}\n{body}"
 
 
 def command(argv: list[str]) -> str:

@@ -1,0 +1,182 @@
+"""The instance API (SPEC §6, §9): what a VM calls with its instance token — check-in and the
+rendezvous store of its cluster. The `portal-instance` helper in the user-data is its client
+(contexts/render/checkin.py); scripts may call it directly with `{{ instance.token }}`.
+
+Errors are JSON `{"detail": ...}` with 4xx codes. Bodies are JSON or form-encoded; a value may
+also be a raw `text/plain` body, and `Accept: text/plain` gets a value back raw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from django.utils.http import parse_header_parameters
+from rest_framework import exceptions, status
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    parser_classes,
+    permission_classes,
+    renderer_classes,
+)
+from rest_framework.parsers import BaseParser, FormParser, JSONParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from clusters import checkin, rendezvous
+from clusters.instance_auth import InstanceTokenAuthentication, IsInstance
+from clusters.models.rendezvous import MAX_VALUE_BYTES
+
+# JSON escapes can make a 64 KiB value six times longer; anything beyond that is refused unread.
+MAX_KV_BODY_BYTES = 8 * MAX_VALUE_BYTES
+MAX_CHECKIN_BODY_BYTES = 64 * 1024
+
+
+class BadRequest(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "bad request"
+    default_code = "bad_request"
+
+
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "the request body is too large"
+    default_code = "too_large"
+
+
+class PlainTextParser(BaseParser):
+    media_type = "text/plain"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        charset = parse_header_parameters(media_type or "")[1].get("charset") or "utf-8"
+        try:
+            return stream.read().decode(charset)
+        except (UnicodeDecodeError, LookupError):
+            raise exceptions.ParseError(f"the body is not valid {charset} text")
+
+
+class PlainTextRenderer(BaseRenderer):
+    """A value as it is; an error as its message."""
+
+    media_type = "text/plain"
+    format = "txt"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, Mapping):
+            data = data.get("detail", "")
+        return str(data).encode()
+
+
+def instance_api(methods: list[str], *, accepts: list, answers: tuple = (JSONRenderer,)):
+    """An API view for instance tokens only; `accepts` parsers, `answers` with renderers."""
+
+    def decorate(view):
+        view = renderer_classes(answers)(view)
+        view = parser_classes(accepts)(view)
+        view = permission_classes([IsInstance])(view)
+        view = authentication_classes([InstanceTokenAuthentication])(view)
+        return api_view(methods)(view)
+
+    return decorate
+
+
+@instance_api(["POST"], accepts=[JSONParser, FormParser])
+def instance_checkin(request):
+    body = _body(request, MAX_CHECKIN_BODY_BYTES)
+    reported, message = body.get("status"), body.get("message") or ""
+    if not isinstance(reported, str) or not isinstance(message, str):
+        raise BadRequest('send {"status": "booted" | "ready" | "failed", "message": "..."}')
+    try:
+        instance = checkin.record(request.auth, reported, message)
+    except checkin.CheckinError as exc:
+        raise BadRequest(str(exc))
+    return Response(
+        {
+            "instance": instance.name,
+            "state": instance.state,
+            "checkin_status": instance.checkin_status,
+            "ready_at": instance.ready_at,
+        }
+    )
+
+
+@instance_api(
+    ["GET", "PUT"],
+    accepts=[JSONParser, FormParser, PlainTextParser],
+    answers=(JSONRenderer, PlainTextRenderer),
+)
+def instance_kv(request, key: str):
+    try:
+        rendezvous.check_key(key)
+    except rendezvous.RendezvousError as exc:
+        raise BadRequest(str(exc))
+    if request.method == "PUT":
+        return _put(request, key)
+    cluster = request.auth.cluster
+    seconds = _wait_seconds(request.query_params.get("wait"))
+    entry = rendezvous.wait_for(cluster, key, seconds) if seconds else rendezvous.read(cluster, key)
+    if entry is None:
+        raise exceptions.NotFound(f"no value for {key} in this cluster")
+    if request.accepted_renderer.format == PlainTextRenderer.format:
+        return Response(entry.value)
+    return Response(_entry(entry))
+
+
+def _put(request, key: str) -> Response:
+    if request.content_type.startswith(PlainTextParser.media_type):
+        data = _raw(request, MAX_KV_BODY_BYTES)
+        value = data if isinstance(data, str) else ""  # an empty body parses as {}
+    else:
+        value = _body(request, MAX_KV_BODY_BYTES).get("value")
+        if not isinstance(value, str):
+            raise BadRequest('send {"value": "..."} (a string) or a text/plain body')
+    try:
+        entry, created = rendezvous.write(request.auth, key, value)
+    except rendezvous.ValueTooLarge as exc:
+        raise TooLarge(str(exc))
+    except rendezvous.RendezvousError as exc:
+        raise BadRequest(str(exc))
+    return Response(_entry(entry), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+def _entry(entry) -> dict:
+    writer = entry.written_by
+    return {
+        "key": entry.key,
+        "value": entry.value,
+        "updated": entry.updated,
+        "written_by": writer.name if writer else None,
+    }
+
+
+def _raw(request, limit: int):
+    """The parsed body, refused unread when its declared length is over `limit`."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limit:
+        raise TooLarge(f"the request body is {length:,} bytes; the limit is {limit:,}")
+    return request.data
+
+
+def _body(request, limit: int) -> Mapping:
+    data = _raw(request, limit)
+    if not isinstance(data, Mapping):
+        raise BadRequest("the body must be a JSON object")
+    return data
+
+
+def _wait_seconds(text: str | None) -> float:
+    """`?wait=N`: seconds to wait for the key, at most 30 (the client asks again for longer)."""
+    if text is None:
+        return 0
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise BadRequest("wait must be a number of seconds (at most 30)")
+    return min(seconds, rendezvous.MAX_WAIT_SECONDS)
