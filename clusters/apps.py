@@ -4,3 +4,24 @@ from django.apps import AppConfig
 class ClustersConfig(AppConfig):
     name = "clusters"
     verbose_name = "Clusters"
+
+    def ready(self):
+        # Portal workers find a cloud's configuration (with its credentials) in the database; a
+        # gateway agent sets its own resolver from agent.toml (portal/agent.py).
+        from clusters import cloudside
+
+        cloudside.resolver = _cloud_config_from_database
+
+
+def _cloud_config_from_database(cloud_ref: dict):
+    from clusters.models import Cloud
+    from clusters.providers import CloudError
+
+    cloud = Cloud.objects.filter(pk=cloud_ref["id"]).first()
+    if cloud is None:
+        raise CloudError(f"cloud {cloud_ref['id']} no longer exists", permanent=True)
+    if cloud.served_by_agent:
+        raise CloudError(
+            f"cloud {cloud.name} is served by a gateway agent, not by portal workers", permanent=True
+        )
+    return cloud.config()

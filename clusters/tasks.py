@@ -6,7 +6,7 @@ so no credential ever travels through the broker or shows in a worker's log.
 
 from celery import shared_task
 
-from clusters import clouds
+from clusters import clouds, recording
 from clusters.models import Cloud
 
 
@@ -24,3 +24,38 @@ def sync_cloud_task(cloud_id: int) -> str:
     if cloud is None:
         return "gone"
     return clouds.sync_cloud(cloud).message
+
+
+# Portal-side records of what the cloud side did (clusters.cloudside sends these by name, from a
+# portal worker or a gateway agent). Thin: they call clusters.recording.
+
+
+@shared_task(name="clusters.record_node_created")
+def record_node_created(instance_id: int, node: dict) -> None:
+    recording.node_created(instance_id, node)
+
+
+@shared_task(name="clusters.record_create_failed")
+def record_create_failed(instance_id: int, message: str, permanent: bool) -> None:
+    recording.create_failed(instance_id, message, permanent)
+
+
+@shared_task(name="clusters.record_retry")
+def record_retry(instance_id: int, message: str, attempt: int) -> None:
+    recording.retry_noted(instance_id, message, attempt)
+
+
+@shared_task(name="clusters.record_node_destroyed")
+def record_node_destroyed(instance_id: int | None, node_id: str, error: str) -> None:
+    if instance_id is not None:
+        recording.node_destroyed(instance_id, node_id, error)
+
+
+@shared_task(name="clusters.record_node_list")
+def record_node_list(cloud_id: int, cycle: str, nodes: list | None, error: str) -> dict:
+    return recording.node_list(cloud_id, nodes, error)
+
+
+@shared_task(name="clusters.monitor_clouds")
+def monitor_clouds() -> int:
+    return recording.monitor_clouds()

@@ -53,7 +53,7 @@ class NodeSpec:
     name: str
     size_id: str
     image_id: str
-    user_data: str = ""
+    user_data: str | bytes = ""  # bytes when gzip-compressed; libcloud base64s either
     tags: dict = field(default_factory=dict)
     idempotency_token: str = ""  # EC2 ClientToken; other drivers look nodes up by name/tag
 

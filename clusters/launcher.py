@@ -1,0 +1,313 @@
+"""Launching, growing, shrinking and terminating clusters (SPEC §6): the portal side.
+
+The portal decides and records; the cloud side (clusters.cloudside, in a portal worker or a
+gateway agent) calls the cloud and reports back. Roles start in dependency order: a role is
+dispatched once every role it depends on has an address for each of its live instances, and each
+of its instances gets user-data rendered with those addresses. Instances are claimed with a
+conditional UPDATE before they are dispatched, so concurrent record tasks never dispatch one
+twice; the cloud side's look-up-before-create makes a repeated message harmless too.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+import uuid
+from collections import defaultdict
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from clusters import cloudside
+from clusters.models import (
+    Cloud,
+    Cluster,
+    ClusterEvent,
+    ClusterState,
+    Image,
+    Instance,
+    InstanceState,
+    SizeMapping,
+)
+from clusters.models.launches import LIVE_STATES
+from clusters.topology import DefinitionError, RoleShape, launch_levels
+from contexts.profiles import plain_document
+from contexts.render import PROVIDER_LIMITS, RenderError, render
+from portal import crypto
+
+S = InstanceState
+
+
+class LaunchError(ValueError):
+    def __init__(self, messages: list[str]):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+def portal_id() -> str:
+    return settings.PORTAL_ID
+
+
+def event(cluster: Cluster, message: str, level: str = "info") -> None:
+    ClusterEvent.objects.create(cluster=cluster, message=message, level=level)
+
+
+def dns_label(text: str) -> str:
+    label = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
+    return label[:63].strip("-") or "cluster"
+
+
+# ---------------------------------------------------------------------------- planning
+
+
+def plan(definition, placement: dict[str, Cloud]) -> dict:
+    """The frozen snapshot of `definition` placed on clouds: what every instance will get."""
+    roles = list(definition.roles.select_related("profile__latest", "pinned_revision", "offering", "image"))
+    problems = []
+    try:
+        launch_levels([RoleShape(r.name, r.count, list(r.depends_on)) for r in roles])
+    except DefinitionError as exc:
+        problems.extend(exc.messages)
+    snapshot_roles = []
+    for role in roles:
+        cloud = placement.get(role.name)
+        if cloud is None:
+            problems.append(f"role {role.name}: choose a cloud")
+            continue
+        revision = role.pinned_revision or role.profile.latest
+        size_id = role.size
+        if not size_id and role.offering_id:
+            mapping = SizeMapping.objects.filter(offering=role.offering, cloud=cloud).first()
+            size_id = mapping.size_id if mapping else ""
+        if not size_id:
+            problems.append(f"role {role.name}: {cloud.name} has no size for offering "
+                            f"{role.offering.name if role.offering else '(none)'}")  # fmt: skip
+        image = role.image if role.image.cloud_id == cloud.id else (
+            Image.objects.filter(cloud=cloud, name=role.image.name).first()
+        )  # fmt: skip
+        if image is None:
+            problems.append(f"role {role.name}: {cloud.name} has no image named {role.image.name!r}")
+            continue
+        snapshot_roles.append({
+            "name": role.name, "count": role.count, "min": role.min_count, "max": role.max_count,
+            "depends_on": list(role.depends_on), "cloud": cloud.id, "revision": revision.id,
+            "offering": role.offering.name if role.offering else "", "size_id": size_id,
+            "image": image.name, "image_id": image.provider_id, "format": image.format,
+        })  # fmt: skip
+    if problems:
+        raise LaunchError(problems)
+    return {"definition": definition.name, "roles": snapshot_roles}
+
+
+@transaction.atomic
+def launch(definition, owner, name: str, placement: dict[str, Cloud]) -> Cluster:
+    snapshot = plan(definition, placement)
+    cluster = Cluster.objects.create(
+        owner=owner, definition=definition, name=dns_label(name), snapshot=snapshot,
+        secret=crypto.encrypt(secrets.token_urlsafe(24)),
+    )  # fmt: skip
+    instances = [
+        _new_instance(cluster, role, index) for role in snapshot["roles"] for index in range(role["count"])
+    ]
+    Instance.objects.bulk_create(instances)
+    event(cluster, f"launch requested: {len(instances)} instances")
+    transaction.on_commit(lambda: advance(cluster.pk))
+    return cluster
+
+
+def _new_instance(cluster: Cluster, role: dict, index: int) -> Instance:
+    return Instance(
+        cluster=cluster, role=role["name"], index=index, cloud_id=role["cloud"], revision_id=role["revision"],
+        name=dns_label(f"{cluster.name}-{role['name']}-{index}"),
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- dispatching
+
+
+def role_addresses(instances) -> dict[str, list[str]]:
+    found = defaultdict(list)
+    for instance in sorted(instances, key=lambda i: i.index):
+        if instance.state in (S.RUNNING, S.READY) and (instance.private_ips or instance.public_ips):
+            found[instance.role].append((instance.private_ips or instance.public_ips)[0])
+    return found
+
+
+def _dependencies_ready(role: dict, instances, addresses) -> bool:
+    for other in role["depends_on"]:
+        live = [i for i in instances if i.role == other and i.state in LIVE_STATES]
+        if not live or len(addresses.get(other, [])) < len(live):
+            return False
+    return True
+
+
+def advance(cluster_id: int) -> None:
+    """Dispatch every waiting instance whose role's dependencies have addresses; update the state."""
+    cluster = Cluster.objects.get(pk=cluster_id)
+    if cluster.state in (ClusterState.TERMINATING, ClusterState.TERMINATED):
+        refresh_state(cluster)
+        return
+    instances = list(cluster.instances.all())
+    addresses = role_addresses(instances)
+    documents: dict[int, dict] = {}
+    for role in cluster.snapshot["roles"]:
+        waiting = [i for i in instances if i.role == role["name"] and i.state == S.REQUESTED]
+        if waiting and _dependencies_ready(role, instances, addresses):
+            cloud = Cloud.objects.get(pk=role["cloud"])
+            for instance in waiting:
+                _dispatch(cluster, role, instance, cloud, addresses, documents)
+    refresh_state(cluster)
+
+
+def _dispatch(cluster, role, instance, cloud, addresses, documents) -> None:
+    claimed = Instance.objects.filter(pk=instance.pk, state=S.REQUESTED).update(
+        state=S.LAUNCHING, launched_at=timezone.now(), attempts=instance.attempts + 1, last_error=""
+    )
+    if not claimed:
+        return  # another record task dispatched it
+    from clusters.instance_auth import new_instance_token
+
+    token, token_hash = new_instance_token()
+    try:
+        user_data = render_user_data(cluster, role, instance, cloud, addresses, token, documents)
+    except RenderError as exc:
+        Instance.objects.filter(pk=instance.pk).update(state=S.FAILED, last_error=str(exc))
+        event(cluster, f"{instance.name}: cannot render its user-data: {exc}", "error")
+        return
+    Instance.objects.filter(pk=instance.pk).update(checkin_token_hash=token_hash)
+    spec = {
+        "name": instance.name, "size_id": role["size_id"], "image_id": role["image_id"],
+        # base64: messages are JSON, and gzip-compressed user-data is bytes.
+        "user_data_b64": base64.b64encode(user_data).decode(),
+        "tags": node_tags(cluster, instance), "idempotency_token": str(instance.idempotency_token),
+    }  # fmt: skip
+    send_to_cloud(cloudside.cloud_create_node, cloud, instance.pk, spec)
+
+
+def node_tags(cluster: Cluster, instance: Instance) -> dict:
+    return {
+        cloudside.PORTAL_TAG: portal_id(),
+        cloudside.CLUSTER_TAG: str(cluster.pk),
+        cloudside.INSTANCE_TAG: str(instance.idempotency_token),
+    }
+
+
+def render_user_data(cluster, role, instance, cloud, addresses, token, documents) -> bytes:
+    revision = instance.revision
+    if revision.pk not in documents:
+        documents[revision.pk] = plain_document(revision)
+    variables = {
+        "cluster": {"name": cluster.name, "id": cluster.pk, "secret": crypto.decrypt(cluster.secret)},
+        "role": {"name": role["name"]},
+        "instance": {"index": instance.index, "name": instance.name, "token": token},
+        "roles": {name: {"addresses": list(found), "address": found[0]} for name, found in addresses.items()},
+        "portal": {"url": settings.PORTAL_URL},
+    }
+    provider = cloud.driver if cloud.driver in PROVIDER_LIMITS else None
+    checkin = {"url": settings.PORTAL_URL.rstrip("/") + "/api/v1/instance/", "token": token}
+    return render(documents[revision.pk], variables, role["format"], salt_seed=bytes.fromhex(revision.salt),
+                  provider=provider, checkin=checkin)  # fmt: skip
+
+
+def cloud_ref(cloud: Cloud) -> dict:
+    """What a cloud-side task needs to find its cloud: ids and limits, never credentials."""
+    return {"id": cloud.pk, "key": f"{portal_id()}-{cloud.pk}", "concurrency": cloud.api_concurrency,
+            "portal": portal_id()}  # fmt: skip
+
+
+def send_to_cloud(task, cloud: Cloud, *args) -> None:
+    ref = cloud_ref(cloud)
+    transaction.on_commit(lambda: task.apply_async(args=[ref, *args], queue=cloud.queue))
+
+
+# ---------------------------------------------------------------------------- state
+
+
+def refresh_state(cluster: Cluster) -> str:
+    counts = defaultdict(int)
+    for state in cluster.instances.values_list("state", flat=True):
+        counts[state] += 1
+    live = sum(counts[s] for s in LIVE_STATES)
+    if cluster.state in (ClusterState.TERMINATING, ClusterState.TERMINATED):
+        new = ClusterState.TERMINATED if not live and not counts[S.TERMINATING] else ClusterState.TERMINATING
+    elif counts[S.REQUESTED] or counts[S.LAUNCHING]:
+        new = ClusterState.LAUNCHING
+    elif counts[S.FAILED]:
+        new = ClusterState.DEGRADED if live else ClusterState.FAILED
+    else:
+        new = ClusterState.RUNNING
+    if new != cluster.state:
+        Cluster.objects.filter(pk=cluster.pk).update(state=new, updated=timezone.now())
+        event(cluster, f"cluster {new}", "error" if new == ClusterState.FAILED else "info")
+        cluster.state = new
+    return new
+
+
+# ---------------------------------------------------------------------------- changes
+
+
+def scale(cluster: Cluster, role_name: str, count: int) -> None:
+    role = cluster.role(role_name)
+    if count < (role.get("min") or 0) or (role.get("max") is not None and count > role["max"]):
+        raise LaunchError([f"role {role_name}: the count must be between {role.get('min') or 0} and "
+                           f"{role['max'] if role.get('max') is not None else 'any number'}"])  # fmt: skip
+    if cluster.state in (ClusterState.TERMINATING, ClusterState.TERMINATED):
+        raise LaunchError(["the cluster is being terminated"])
+    with transaction.atomic():
+        live = list(cluster.instances.filter(role=role_name, state__in=LIVE_STATES).order_by("-index"))
+        if count > len(live):
+            top = cluster.instances.filter(role=role_name).aggregate(m=Max("index"))["m"]
+            start = -1 if top is None else top
+            Instance.objects.bulk_create(
+                [_new_instance(cluster, role, start + 1 + i) for i in range(count - len(live))]
+            )
+        elif count < len(live):
+            stop_instances(cluster, live[: len(live) - count])  # newest first
+        event(cluster, f"role {role_name} scaled from {len(live)} to {count}")
+        transaction.on_commit(lambda: advance(cluster.pk))
+
+
+def terminate(cluster: Cluster) -> None:
+    with transaction.atomic():
+        Cluster.objects.filter(pk=cluster.pk).update(state=ClusterState.TERMINATING)
+        cluster.state = ClusterState.TERMINATING
+        stop_instances(cluster, list(cluster.instances.filter(state__in=LIVE_STATES)))
+        event(cluster, "terminate requested")
+        transaction.on_commit(lambda: refresh_state(cluster))
+
+
+def stop_instances(cluster: Cluster, instances) -> None:
+    """Destroy the instances' nodes; instances with no node yet simply end (a node that still
+    arrives for one of them is destroyed when it is recorded)."""
+    now = timezone.now()
+    by_cloud = defaultdict(list)
+    for instance in instances:
+        if instance.node_id:
+            by_cloud[instance.cloud_id].append([instance.pk, instance.node_id])
+    Instance.objects.filter(pk__in=[i.pk for i in instances if i.node_id or i.state == S.LAUNCHING]).update(
+        state=S.TERMINATING
+    )
+    Instance.objects.filter(
+        pk__in=[i.pk for i in instances if not i.node_id and i.state != S.LAUNCHING]
+    ).update(state=S.TERMINATED, terminated_at=now)
+    for cloud in Cloud.objects.filter(pk__in=by_cloud):
+        send_to_cloud(cloudside.cloud_destroy_nodes, cloud, by_cloud[cloud.pk])
+
+
+def retry_failed(cluster: Cluster) -> int:
+    """Send failed instances again, each with a new idempotency token (a node its last attempt may
+    have left behind is an orphan for the reconciler, never mistaken for the new one)."""
+    count = 0
+    for instance in cluster.instances.filter(state=S.FAILED):
+        Instance.objects.filter(pk=instance.pk).update(
+            state=S.REQUESTED, idempotency_token=uuid.uuid4(), node_id="", last_error=""
+        )
+        count += 1
+    if count:
+        event(cluster, f"retrying {count} failed instances")
+        Cluster.objects.filter(pk=cluster.pk).update(state=ClusterState.LAUNCHING)
+        transaction.on_commit(lambda: advance(cluster.pk))
+    return count
