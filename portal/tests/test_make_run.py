@@ -8,6 +8,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -25,8 +26,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def running_portal(tmp_path):
+@pytest.fixture(scope="module")
+def running_portal(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("make-run")
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "DEMO_CLOUD_PORT": str(_free_port()), "PORTAL_VAR_DIR": str(tmp_path / "var"),
            "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14"}  # fmt: skip
@@ -47,14 +49,14 @@ def running_portal(tmp_path):
                     pytest.fail(f"make run did not serve the portal:\n{log.read_text()[-3000:]}")
                 time.sleep(0.5)
         login = re.search(r"demo login: (\S+) / (\S+)", log.read_text())
-        yield base, login.group(1), login.group(2)
+        yield base, login.group(1), login.group(2), env
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
 
 
 def test_make_run_serves_the_portal_with_a_working_demo_login(running_portal):
-    base, username, password = running_portal
+    base, username, password, _env = running_portal
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     page = opener.open(base + "/accounts/login/").read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
@@ -69,7 +71,7 @@ def test_make_run_serves_the_portal_with_a_working_demo_login(running_portal):
 
 
 def test_make_run_starts_a_worker_that_answers(running_portal):
-    base, _, _ = running_portal
+    base, _, _, _env = running_portal
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -81,3 +83,36 @@ def test_make_run_starts_a_worker_that_answers(running_portal):
                 break
             time.sleep(1)
     assert status == {"web": "ok", "database": "ok", "worker": "ok"}
+
+
+LAUNCH_ON_THE_DEMO_CLOUD = """
+from django.contrib.auth.models import User
+from clusters import launcher
+from clusters.demo import DEMO_CLOUD_NAME
+from clusters.models import Cloud, ClusterDefinition, Image, Role, ServiceOffering
+from contexts.profiles import create_profile
+user = User.objects.create_user("tester")
+cloud = Cloud.objects.get(name=DEMO_CLOUD_NAME)
+profile = create_profile(user, "node", {"schema": 1, "hostname": "{{ cluster.name }}-{{ instance.index }}"})
+definition = ClusterDefinition.objects.create(owner=user, name="pair")
+Role.objects.create(definition=definition, name="node", profile=profile, count=2,
+                    offering=ServiceOffering.objects.get(name="small"), image=Image.objects.get(cloud=cloud, name="AlmaLinux 9"))
+print(launcher.launch(definition, user, "pair", {"node": cloud}).pk)
+"""
+
+
+def _shell(env, code):
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-v", "0", "-c", code], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.strip()
+
+
+def test_a_cluster_launched_on_the_demo_cloud_comes_up_through_the_worker_and_its_monitor(running_portal):
+    _base, _, _, env = running_portal
+    cluster_id = _shell(env, LAUNCH_ON_THE_DEMO_CLOUD).splitlines()[-1]
+    state = f"from clusters.models import Cluster; print(Cluster.objects.get(pk={cluster_id}).state)"
+    deadline = time.monotonic() + 90  # the beat's monitor cycle runs every 10 s
+    while (current := _shell(env, state)) != "running":
+        assert time.monotonic() < deadline, f"the cluster is still {current}"
+        time.sleep(2)
