@@ -7,24 +7,9 @@ from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
 
 from clusters.tests.cloud_helpers import ACCESS_KEY, SECRET_KEY
+from portal.browser import click, fill, fits_the_screen
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def fill(browser, name, value):
-    field = WebDriverWait(browser, 10).until(seen.visibility_of_element_located((By.NAME, name)))
-    field.clear()
-    field.send_keys(value)
-
-
-def click(browser, xpath):
-    element = WebDriverWait(browser, 10).until(seen.element_to_be_clickable((By.XPATH, xpath)))
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
-    element.click()
-
-
-def fits_the_screen(browser) -> bool:
-    return browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def test_a_person_adds_a_cloud_and_tests_it_in_place(browser, live_server, moto_ec2, celery_worker_process):

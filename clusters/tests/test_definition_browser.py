@@ -4,39 +4,14 @@ that need the master's address; she saves and sees the picture of it."""
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as seen
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import WebDriverWait
 
 from clusters.models import ClusterDefinition
 from clusters.tests.definition_helpers import WORKER_DOCUMENT, make_image, make_offering, make_profile
 from conftest import PASSWORD
+from portal.browser import choose, click, fill, fits_the_screen
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def field(browser, name):
-    element = WebDriverWait(browser, 10).until(seen.visibility_of_element_located((By.NAME, name)))
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
-    return element
-
-
-def fill(browser, name, value):
-    element = field(browser, name)
-    element.clear()
-    element.send_keys(value)
-
-
-def choose(browser, name, label):
-    Select(field(browser, name)).select_by_visible_text(label)
-
-
-def click(browser, xpath):
-    element = WebDriverWait(browser, 10).until(seen.element_to_be_clickable((By.XPATH, xpath)))
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
-    element.click()
-
-
-def fits_the_screen(browser) -> bool:
-    return browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def test_a_person_adds_a_role_with_add_another_and_saves_on_a_phone(browser, live_server, alice):

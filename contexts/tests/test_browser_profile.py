@@ -6,20 +6,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
 
+from portal.browser import click, fill
+
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 SECRET = "browser-Secret-91"
-
-
-def fill(browser, name, value):
-    field = WebDriverWait(browser, 10).until(seen.visibility_of_element_located((By.NAME, name)))
-    field.clear()
-    field.send_keys(value)
-
-
-def click(browser, xpath):
-    element = WebDriverWait(browser, 10).until(seen.element_to_be_clickable((By.XPATH, xpath)))
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
-    element.click()
 
 
 def test_a_person_builds_a_profile_and_previews_it_on_a_phone(browser, live_server):

@@ -1,0 +1,34 @@
+"""Small steps for the Selenium tests, as a person does them in Chromium (see conftest's
+`browser` fixture): find a visible field, type, choose, click what can be clicked."""
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as seen
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+_TO_CENTRE = "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});"  # no smooth scrolling
+
+
+def field(browser, name):
+    element = WebDriverWait(browser, 10).until(seen.visibility_of_element_located((By.NAME, name)))
+    browser.execute_script(_TO_CENTRE, element)
+    return element
+
+
+def fill(browser, name, value):
+    element = field(browser, name)
+    element.clear()
+    element.send_keys(value)
+
+
+def choose(browser, name, label):
+    Select(field(browser, name)).select_by_visible_text(label)
+
+
+def click(browser, xpath):
+    element = WebDriverWait(browser, 10).until(seen.element_to_be_clickable((By.XPATH, xpath)))
+    browser.execute_script(_TO_CENTRE, element)
+    element.click()
+
+
+def fits_the_screen(browser) -> bool:
+    return browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
