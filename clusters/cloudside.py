@@ -16,11 +16,14 @@ from __future__ import annotations
 import base64
 import logging
 import random
+import threading
 from collections.abc import Callable
+from contextlib import contextmanager, suppress
 from dataclasses import asdict
 
 import redis
 from celery import current_app, shared_task
+from redis.exceptions import LockError
 
 from clusters.limits import CloudSemaphore
 from clusters.providers import CloudConfig, CloudError, NodeInfo, NodeSpec, get_provider
@@ -29,6 +32,8 @@ log = logging.getLogger(__name__)
 
 PORTAL_TAG, CLUSTER_TAG, INSTANCE_TAG = "context-portal", "context-portal-cluster", "context-portal-instance"
 MAX_RETRIES = 8
+# How long an instance's create lock outlives a holder that died (a live holder keeps renewing it).
+LOCK_LEASE = 15.0
 
 # Set by the Celery app that loads this module: cloud reference -> CloudConfig.
 resolver: Callable[[dict], CloudConfig] | None = None
@@ -66,22 +71,52 @@ def create_node_once(provider, spec: NodeSpec, semaphore: CloudSemaphore, lock) 
             return provider.create_node(spec)
 
 
+@contextmanager
+def instance_lock(client: redis.Redis, token: str):
+    """Held by the one attempt that looks an instance's node up and creates it.
+
+    The lease is short and a thread renews it while the holder lives, so a worker killed in the
+    middle of a create frees the instance within LOCK_LEASE seconds and the re-delivered message
+    goes on; a fixed long timeout would hold it up for that long. Busy beyond a lease: transient."""
+    lock = client.lock(f"context-portal:create:{token}", timeout=LOCK_LEASE, thread_local=False)
+    if not lock.acquire(blocking_timeout=LOCK_LEASE + 5):
+        raise CloudError("another attempt is still creating this instance's node", permanent=False)
+    done = threading.Event()
+
+    def renew():
+        while not done.wait(LOCK_LEASE / 3):
+            try:
+                lock.reacquire()
+            except LockError:  # lost (Redis was away longer than a lease): nothing left to renew
+                return
+
+    renewer = threading.Thread(target=renew, name=f"lock-{token}", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        renewer.join()
+        with suppress(LockError):
+            lock.release()
+
+
 def _report(task_name: str, *args) -> None:
     queue = current_app.conf.get("portal_results_queue") or "default"
     current_app.send_task(task_name, args=list(args), queue=queue)
 
 
 def _backoff(retries: int) -> float:
-    return min(2**retries, 60) * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not crypto
+    """1, 2, 4 ... 60 s, jittered; `cloud_retry_delay` (CELERY_CLOUD_RETRY_DELAY) scales them."""
+    unit = float(current_app.conf.get("cloud_retry_delay") or 1.0)
+    return unit * min(2**retries, 60) * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not crypto
 
 
 @shared_task(name="clusters.cloud_create_node", bind=True, acks_late=True, max_retries=MAX_RETRIES)
 def cloud_create_node(self, cloud_ref: dict, instance_id: int, spec: dict) -> None:
     fields = {k: v for k, v in spec.items() if k != "user_data_b64"}
     node_spec = NodeSpec(**fields, user_data=base64.b64decode(spec["user_data_b64"]))
-    lock = _redis().lock(
-        f"context-portal:create:{spec['tags'][INSTANCE_TAG]}", timeout=300, blocking_timeout=330
-    )
+    lock = instance_lock(_redis(), spec["tags"][INSTANCE_TAG])
     try:
         node = create_node_once(provider_for(cloud_ref), node_spec, _semaphore(cloud_ref), lock)
     except CloudError as exc:

@@ -4,7 +4,9 @@ then move the cluster on (SPEC §6). Also the monitor: one list call per cloud p
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -79,6 +81,11 @@ def node_destroyed(instance_id: int, node_id: str, error: str) -> None:
     monitor_cloud(instance.cloud)
 
 
+def _stale(instance: Instance, now) -> bool:
+    limit = timedelta(seconds=settings.LAUNCH_STALE_AFTER)
+    return instance.launched_at is not None and now - instance.launched_at > limit
+
+
 def monitor_cloud(cloud: Cloud) -> None:
     launcher.send_to_cloud(cloudside.cloud_list_nodes, cloud, uuid.uuid4().hex)
 
@@ -112,6 +119,11 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str) -> dict:
             instance.state, instance.terminated_at = S.TERMINATED, now
         elif instance.node_id and instance.state in (S.RUNNING, S.READY):
             instance.state, instance.last_error = S.FAILED, "the node disappeared from the cloud"
+        elif instance.state == S.LAUNCHING and not instance.node_id and _stale(instance, now):
+            # Its create message was lost (a broker restart without persistence, a task that died
+            # outside a cloud call): send it again. The idempotency token is unchanged, so a node
+            # made meanwhile is found, never duplicated.
+            instance.state, instance.last_error = S.REQUESTED, "no answer from the cloud side: sent again"
         if (instance.state, instance.node_id, instance.public_ips, instance.private_ips) != before:
             changed.append(instance)
             touched_clusters.add(instance.cluster_id)

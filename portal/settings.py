@@ -27,6 +27,8 @@ PORTAL_ENCRYPTION_KEYS = env.list("PORTAL_ENCRYPTION_KEY", default=[]) or [
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
+# A launching instance with no node after this many seconds had its create message lost: resend.
+LAUNCH_STALE_AFTER = env.int("LAUNCH_STALE_AFTER", default=600)
 # Tags every node this portal creates, so its monitor and reconciler never touch other nodes.
 PORTAL_ID = env.str("PORTAL_ID", default="context-portal")
 
@@ -138,7 +140,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Fail fast (and say so on the status page) rather than hang when Redis is down.
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 5
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 5}
+# With acks_late, a task a dead worker held goes back to its queue after visibility_timeout
+# (kombu's default is an hour): keep it short so an interrupted launch resumes within minutes.
+# It must stay longer than the longest retry countdown (60 s).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 5, "visibility_timeout": 300}
 
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -23,6 +23,7 @@ from libcloud.compute.drivers.ec2 import (
 )
 from libcloud.compute.types import NodeState
 from libcloud.utils.py3 import ET
+from libcloud.utils.xml import findall, findtext
 
 from ._libcloud import HTTP_TIMEOUT, LibcloudProvider, endpoint_url, image_info, node_info
 from .base import TERMINATED, CloudError, ImageInfo, NodeInfo, Param, SizeInfo
@@ -30,6 +31,8 @@ from .base import TERMINATED, CloudError, ImageInfo, NodeInfo, Param, SizeInfo
 AUTH_ERROR_CODES = {"AuthFailure", "InvalidClientTokenId", "SignatureDoesNotMatch", "OptInRequired"}
 GONE_ERROR_CODES = ("InvalidInstanceID.NotFound",)
 DEFAULT_REGION = "us-east-1"
+# EC2's largest page of DescribeInstances: a 1,000-node cloud is listed in one call (SPEC §11).
+PAGE_SIZE = 1000
 
 
 def _local_name(tag: str) -> str:
@@ -101,6 +104,28 @@ class CompatibleEC2NodeDriver(EC2NodeDriver):
         # Requests are signed for the region the cloud calls itself, AWS's list or not.
         self.region_name = region
         self.path = path or "/"
+
+    def list_nodes(self, ex_node_ids=None, ex_filters=None):
+        """Every node, page after page: libcloud reads only the first page of DescribeInstances,
+        and servers page (moto after 100 reservations, AWS when asked to), so the monitor would
+        miss the rest and take running nodes for vanished ones."""
+        if ex_node_ids:  # EC2 refuses MaxResults with instance ids, and answers them in one page
+            return super().list_nodes(ex_node_ids=ex_node_ids, ex_filters=ex_filters)
+        params = {"Action": "DescribeInstances", "MaxResults": str(PAGE_SIZE)}
+        params.update(self._build_filters(ex_filters or {}))
+        nodes = []
+        while True:
+            answer = self.connection.request(self.path, params=params).object
+            for reservation in findall(element=answer, xpath="reservationSet/item", namespace=NAMESPACE):
+                nodes += self._to_nodes(reservation, "instancesSet/item")
+            token = findtext(element=answer, xpath="nextToken", namespace=NAMESPACE)
+            if not token:
+                break
+            params["NextToken"] = token
+        elastic_ips = self.ex_describe_addresses(nodes)
+        for node in nodes:
+            node.public_ips.extend(elastic_ips[node.id])
+        return nodes
 
 
 class EC2Provider(LibcloudProvider):

@@ -71,6 +71,18 @@ def test_it_finds_live_nodes_by_tags(moto_ec2):
     assert provider.find_nodes({"cluster": "2"}) == []
 
 
+def test_it_lists_every_node_when_the_server_answers_in_pages(moto_ec2):
+    # One reservation per node, as the portal creates them; moto pages after 100 reservations.
+    ec2 = moto_ec2.boto3_client()
+    for _ in range(120):
+        ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1,
+                          TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "cluster", "Value": "1"}]}])  # fmt: skip
+    provider = get_provider(moto_ec2.config())
+
+    assert len(provider.find_nodes({"cluster": "1"})) == 120
+    assert len(provider.list_nodes()) == 120
+
+
 def test_destroying_a_node_terminates_it_and_destroying_again_is_fine(moto_ec2):
     provider = get_provider(moto_ec2.config())
     node = provider.create_node(spec())

@@ -1,0 +1,201 @@
+"""The monitor (SPEC §6, §11): one list call per cloud per cycle, a bounded number of queries
+whatever the number of instances, orphans destroyed, nodes that vanished reported."""
+
+import dataclasses
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from clusters import cloudside, launcher, recording
+from clusters.models import ClusterState, Instance
+from clusters.testing.fault_proxy import FaultProxy
+from clusters.tests.fault_helpers import (
+    Queues,
+    Workers,
+    every,
+    one_role_definition,
+    reports_to,
+    tagged_nodes,
+    take_messages,
+)
+from clusters.tests.launch_helpers import cloud_with_offering, states, wait_for
+from portal.celery import app
+
+AMI = "ami-1e749f67"
+BULK_FIELDS = ["state", "node_id", "public_ips", "private_ips", "last_error", "terminated_at"]
+
+
+@pytest.fixture
+def workers(transactional_db, tmp_path):
+    started = Workers(tmp_path)
+    yield started
+    started.stop_all()  # before the test database is emptied
+
+
+def run_nodes(ec2, tag_sets: list[dict]) -> list[str]:
+    """One node per tag set, each its own reservation as the portal makes them; two at a time."""
+
+    def run(tags):
+        answer = ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, TagSpecifications=[
+            {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}])  # fmt: skip
+        return answer["Instances"][0]["InstanceId"]
+
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(run, tag_sets))
+
+
+def one_cycle(queues, cloud):
+    """A monitoring cycle's cloud side, run here: the list task the monitor queued, and its report."""
+    [(task, args)] = take_messages(queues.cloud, 1)
+    assert task == "clusters.cloud_list_nodes"
+    with reports_to(queues.results):
+        cloudside.cloud_list_nodes.apply(args=args).get()
+    [(task, (cloud_id, _cycle, nodes, error))] = take_messages(queues.results, 1)
+    assert (task, cloud_id, error) == ("clusters.record_node_list", cloud.pk, "")
+    return nodes
+
+
+def is_bulk_update(sql: str) -> bool:
+    return sql.startswith('UPDATE "clusters_instance" SET "state" = CASE')
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_a_cycle_over_1000_instances_costs_two_cloud_calls_and_ten_queries_plus_the_bulk_update(
+    alice, moto_ec2, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    ec2, queues = moto_ec2.boto3_client(), Queues()
+    with FaultProxy(moto_ec2.url) as proxy:
+        cloud = cloud_with_offering(alice, dataclasses.replace(moto_ec2.config(), port=proxy.port),
+                                    queue=queues.cloud)  # fmt: skip
+        with django_capture_on_commit_callbacks(execute=True):
+            cluster = launcher.launch(one_role_definition(alice, cloud, 1000), alice, "big", {"node": cloud})
+        with app.connection_for_write() as broker:
+            broker.default_channel.queue_purge(queues.cloud)  # the creates: made below, directly
+        instances = list(Instance.objects.filter(cluster=cluster).order_by("index"))
+        assert {i.state for i in instances} == {"launching"}
+        started = time.monotonic()
+        node_ids = run_nodes(ec2, [launcher.node_tags(cluster, i) for i in instances])
+        made = time.monotonic() - started
+        for instance, node_id in zip(instances, node_ids, strict=True):
+            instance.node_id = node_id  # as the create reports recorded them: pending, not running yet
+        Instance.objects.bulk_update(instances, ["node_id"])
+
+        with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(1):
+            assert recording.monitor_clouds() == 1
+        proxy.reset_counts()
+        nodes = one_cycle(queues, cloud)
+        calls = dict(proxy.calls)
+
+    assert len(nodes) == 1000
+    assert sum(calls.values()) <= 2, calls
+    batches = math.ceil(1000 / connection.ops.bulk_batch_size(["pk", "pk", *BULK_FIELDS], instances))
+    with django_assert_max_num_queries(10 + batches) as captured:
+        recording.node_list(cloud.pk, nodes, "")
+    queries = [q["sql"] for q in captured.captured_queries]
+    others = [sql for sql in queries if not is_bulk_update(sql)]
+    assert len(queries) - len(others) == batches  # one statement on PostgreSQL, batches on SQLite
+    assert len(others) <= 10, others
+    assert states(cluster) == {"running": 1000}
+    assert cluster.events.filter(message="cluster running").exists()
+
+    with django_assert_max_num_queries(10) as steady:  # the next cycle: nothing changed, nothing written
+        recording.node_list(cloud.pk, nodes, "")
+    assert not [q for q in steady.captured_queries if q["sql"].startswith("UPDATE")]
+    print(f"\n1,000 nodes made in moto in {made:.1f} s; one cycle: cloud calls {calls}, "
+          f"{len(others)} queries + {batches} bulk-update statements; steady cycle: "
+          f"{len(steady.captured_queries)} queries")  # fmt: skip
+
+
+def node_state(ec2, node_id: str) -> str:
+    answer = ec2.describe_instances(InstanceIds=[node_id])
+    return answer["Reservations"][0]["Instances"][0]["State"]["Name"]
+
+
+def _running_cluster(alice, moto_ec2, workers, count=3):
+    queues = Queues()
+    cloud = cloud_with_offering(alice, moto_ec2.config(), queue=queues.cloud)
+    workers.start(queues)
+    cluster = launcher.launch(one_role_definition(alice, cloud, count), alice, "watched", {"node": cloud})
+    wait_for(lambda: states(cluster) == {"running": count}, timeout=60, tick=every(1.0, recording.monitor_clouds),
+             message=f"{count} running")  # fmt: skip
+    return cluster
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_monitor_destroys_a_node_of_the_portals_whose_instance_is_gone_and_says_so(
+    alice, moto_ec2, workers
+):
+    ec2 = moto_ec2.boto3_client()
+    cluster = _running_cluster(alice, moto_ec2, workers)
+    gone = Instance.objects.filter(cluster=cluster).first()
+    gone_node = gone.node_id
+    gone.delete()
+    [stray] = run_nodes(ec2, [{"Name": "stray", cloudside.PORTAL_TAG: launcher.portal_id(),
+                               cloudside.CLUSTER_TAG: str(cluster.pk), cloudside.INSTANCE_TAG: "not-an-instance"}])  # fmt: skip
+
+    wait_for(lambda: cluster.events.filter(message__startswith="orphan node").count() == 2, timeout=30,
+             tick=every(1.0, recording.monitor_clouds), message="two orphans found")  # fmt: skip
+    wait_for(lambda: {node_state(ec2, n) for n in (gone_node, stray)} == {"terminated"}, timeout=30,
+             message="both orphans terminated")  # fmt: skip
+
+    orphans = set(cluster.events.filter(level="warning").values_list("message", flat=True))
+    assert f"orphan node {stray} (stray) found and destroyed" in orphans
+    assert f"orphan node {gone_node} (watched-node-{gone.index}) found and destroyed" in orphans
+    live = {node_id for node_id in tagged_nodes(ec2, cluster) if node_state(ec2, node_id) == "running"}
+    assert live == set(Instance.objects.filter(cluster=cluster).values_list("node_id", flat=True))
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_node_terminated_outside_the_portal_fails_its_instance(alice, moto_ec2, workers):
+    ec2 = moto_ec2.boto3_client()
+    cluster = _running_cluster(alice, moto_ec2, workers)
+    victim = Instance.objects.filter(cluster=cluster).order_by("index").last()
+
+    ec2.terminate_instances(InstanceIds=[victim.node_id])
+    wait_for(lambda: states(cluster) == {"running": 2, "failed": 1}, timeout=30,
+             tick=every(1.0, recording.monitor_clouds), message="one failed")  # fmt: skip
+
+    victim.refresh_from_db()
+    assert victim.state == "failed"
+    assert victim.last_error == "the node disappeared from the cloud"
+    cluster.refresh_from_db()
+    assert cluster.state == ClusterState.DEGRADED
+    assert cluster.events.filter(message="cluster degraded").exists()
+
+
+@pytest.mark.django_db
+def test_a_launch_whose_create_message_was_lost_is_sent_again_with_the_same_token(alice, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from clusters import recording
+    from clusters.launcher import launch
+    from clusters.models import Instance
+    from clusters.providers import CloudConfig
+    from clusters.tests.launch_helpers import cloud_with_offering, condor_definition
+
+    config = CloudConfig(
+        driver="ec2", credentials={"key": "k", "secret": "s"}, host="127.0.0.1", port=1, secure=False
+    )
+    cloud = cloud_with_offering(alice, config)
+    cluster = launch(
+        condor_definition(alice, cloud, workers=1), alice, "lost", {"master": cloud, "worker": cloud}
+    )
+    master = Instance.objects.get(cluster=cluster, role="master")
+    long_ago = timezone.now() - timedelta(seconds=settings.LAUNCH_STALE_AFTER + 60)
+    Instance.objects.filter(pk=master.pk).update(state="launching", launched_at=long_ago, attempts=1)
+    recording.node_list(cloud.pk, [], "")
+    again = Instance.objects.get(pk=master.pk)
+    assert again.state == "launching" and again.attempts == 2 and again.launched_at > long_ago
+    assert again.idempotency_token == master.idempotency_token
+    recent = Instance.objects.filter(pk=master.pk)
+    recent.update(launched_at=timezone.now())
+    recording.node_list(cloud.pk, [], "")
+    assert Instance.objects.get(pk=master.pk).attempts == 2  # a recent launch is left alone
