@@ -150,6 +150,9 @@ def advance(cluster_id: int) -> None:
     if cluster.state in (ClusterState.TERMINATING, ClusterState.TERMINATED):
         refresh_state(cluster)
         return
+    if not cluster.instances.filter(state=S.REQUESTED).exists():
+        refresh_state(cluster)  # nothing waits: no need to load every instance (large clusters)
+        return
     instances = list(cluster.instances.all())
     addresses = role_addresses(instances)
     documents: dict[int, dict] = {}
