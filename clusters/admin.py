@@ -1,7 +1,8 @@
 """Admin of clouds, service offerings with their size mappings, images and synced sizes.
 
 A cloud's credentials are write-only here too: a JSON object typed into a field that is never
-filled back (blank keeps the stored ones); the page only says which credentials are set.
+filled back (blank keeps the stored ones); the page only says which credentials are set. A cloud
+served by a gateway agent stores none: they live in the agent's agent.toml (SPEC §7).
 """
 
 import json
@@ -14,6 +15,7 @@ from kombu.exceptions import OperationalError
 
 from clusters import clouds
 from clusters.models import (
+    DEFAULT_QUEUE,
     CheckState,
     Cloud,
     CloudSize,
@@ -25,7 +27,7 @@ from clusters.models import (
 )
 from clusters.providers import provider_class
 from clusters.queues import send_to_cloud_queue
-from clusters.tasks import check_cloud_task, sync_cloud_task
+from clusters.tasks import send_check, sync_cloud_task
 
 
 class WriteOnlyTextarea(forms.Textarea):
@@ -46,8 +48,9 @@ class CloudAdminForm(forms.ModelForm):
 
     class Meta:
         model = Cloud
-        fields = ["name", "owner", "driver", "host", "port", "path", "secure", "region", "zone", "options",
-                  "api_concurrency", "instance_quota", "queue"]  # fmt: skip
+        fields = ["name", "owner", "driver", "served_by_agent", "host", "port", "path", "secure", "region", "zone",
+                  "options", "api_concurrency", "instance_quota", "queue"]  # fmt: skip
+        labels = {"served_by_agent": "Served by a gateway agent"}
 
     @sensitive_variables("value", "text")
     def clean_new_credentials(self):
@@ -66,7 +69,15 @@ class CloudAdminForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         credentials, driver = data.get("new_credentials"), data.get("driver")
-        if credentials and driver:
+        if data.get("served_by_agent"):
+            if credentials:
+                self.add_error("new_credentials", "A cloud served by a gateway agent stores no credentials: they "
+                               "go in the agent's agent.toml. Leave this blank.")  # fmt: skip
+            if data.get("queue") == DEFAULT_QUEUE:
+                self.add_error("queue", "A gateway agent serves a queue of its own: name one for this cloud. The "
+                               f"{DEFAULT_QUEUE} queue belongs to the portal's workers, which hold no credentials "
+                               "for a cloud an agent serves.")  # fmt: skip
+        elif credentials and driver:
             allowed = {p.name for p in provider_class(driver).parameters if p.sensitive}
             unknown = sorted(set(credentials) - allowed)
             if unknown:
@@ -80,20 +91,20 @@ class CloudAdminForm(forms.ModelForm):
     @sensitive_variables()
     def save(self, commit=True):
         cloud = super().save(commit=False)
-        if self.cleaned_data.get("new_credentials"):
+        if cloud.served_by_agent:
+            cloud.set_credentials({})
+        elif self.cleaned_data.get("new_credentials"):
             cloud.set_credentials(self.cleaned_data["new_credentials"])
         if commit:
             cloud.save()
         return cloud
 
 
-def _queue(modeladmin, request, queryset, task, what):
+def _queue(modeladmin, request, queryset, send, what):
     done = 0
     for cloud in queryset:
-        if task is check_cloud_task:
-            clouds.record_check(cloud, CheckState.PENDING)
         try:
-            send_to_cloud_queue(task, cloud, cloud.pk)
+            send(cloud)
         except OperationalError:
             modeladmin.message_user(
                 request, "The task broker is unreachable: nothing queued.", messages.ERROR
@@ -101,6 +112,15 @@ def _queue(modeladmin, request, queryset, task, what):
             return
         done += 1
     modeladmin.message_user(request, f"{what} queued for {done} cloud{'s' if done != 1 else ''}.")
+
+
+def _check(cloud):
+    clouds.record_check(cloud, CheckState.PENDING)
+    send_check(cloud)
+
+
+def _sync(cloud):
+    send_to_cloud_queue(sync_cloud_task, cloud, cloud.pk)
 
 
 @admin.register(Cloud)
@@ -120,7 +140,7 @@ class CloudAdmin(admin.ModelAdmin):
         "updated",
     ]
     fieldsets = [
-        (None, {"fields": ["name", "owner", "driver"]}),
+        (None, {"fields": ["name", "owner", "driver", "served_by_agent"]}),
         ("Endpoint", {"fields": ["host", "port", "path", "secure", "region", "zone", "options"]}),
         ("Credentials", {"fields": ["stored_credentials", "new_credentials"]}),
         ("Limits and queue", {"fields": ["api_concurrency", "instance_quota", "queue"]}),
@@ -134,16 +154,23 @@ class CloudAdmin(admin.ModelAdmin):
 
     @admin.display(description="stored credentials")
     def stored_credentials(self, cloud):
+        if cloud.served_by_agent:
+            return "none: its gateway agent keeps them"
         names = cloud.credential_names() if cloud.pk else []
         return f"set: {', '.join(names)}" if names else "none"
 
     @admin.action(description="Test connection")
     def test_connection(self, request, queryset):
-        _queue(self, request, queryset, check_cloud_task, "A connection test")
+        _queue(self, request, queryset, _check, "A connection test")
 
     @admin.action(description="Sync sizes and images")
     def sync_sizes_and_images(self, request, queryset):
-        _queue(self, request, queryset, sync_cloud_task, "A sync of sizes and images")
+        # A sync stores what it finds, so it needs the database: portal workers only.
+        skipped = queryset.filter(served_by_agent=True).count()
+        if skipped:
+            self.message_user(request, f"Skipped {skipped} cloud{'s' if skipped != 1 else ''} served by a "
+                              "gateway agent: sizes are synced by portal workers only.", messages.WARNING)  # fmt: skip
+        _queue(self, request, queryset.filter(served_by_agent=False), _sync, "A sync of sizes and images")
 
 
 class SizeMappingInline(admin.TabularInline):

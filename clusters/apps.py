@@ -21,7 +21,10 @@ def _cloud_config_from_database(cloud_ref: dict):
     if cloud is None:
         raise CloudError(f"cloud {cloud_ref['id']} no longer exists", permanent=True)
     if cloud.served_by_agent:
+        # The agent holds its credentials; a portal worker that took this task consumes the agent's
+        # queue by mistake.
         raise CloudError(
-            f"cloud {cloud.name} is served by a gateway agent, not by portal workers", permanent=True
+            f"cloud {cloud.name} is served by a gateway agent on queue {cloud.queue}, not by portal workers",
+            permanent=True,
         )
     return cloud.config()

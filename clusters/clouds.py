@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from clusters.cloudside_check import masked
 from clusters.models import CheckState, Cloud, CloudSize, ServiceOffering, SizeMapping
 from clusters.providers import get_provider
 from clusters.providers.base import CloudError
@@ -21,20 +22,15 @@ from portal.crypto import DecryptionError
 
 logger = logging.getLogger(__name__)
 
-MASK = "********"
-
 
 @sensitive_variables()
 def _masked(message: str, cloud: Cloud) -> str:
     """`message` with every stored credential value of `cloud` masked: error texts can quote
     request URLs, and CloudStack signs its requests with the API key in the query string."""
     try:
-        secrets = [str(value) for value in cloud.config().credentials.values() if value]
+        return masked(message, cloud.config().credentials)
     except DecryptionError:
         return message
-    for secret in sorted(secrets, key=len, reverse=True):
-        message = message.replace(secret, MASK)
-    return message
 
 
 def record_check(cloud: Cloud, state: str, message: str = "") -> None:

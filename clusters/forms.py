@@ -2,7 +2,8 @@
 parameters), and the small image form.
 
 A sensitive parameter is a password input that is never filled back: blank keeps the stored
-value, so editing the endpoint does not mean typing the secret key again.
+value, so editing the endpoint does not mean typing the secret key again. A cloud served by a
+gateway agent stores no credentials at all (SPEC §7): they live in the agent's agent.toml.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.views.decorators.debug import sensitive_variables
 
-from clusters.models import CheckState, Cloud, Image
+from clusters.models import DEFAULT_QUEUE, CheckState, Cloud, Image
 from clusters.providers import provider_class
 from clusters.providers.base import Param
 from portal.crypto import DecryptionError, decrypt_json
@@ -22,8 +23,11 @@ ENDPOINT_FIELDS = ("host", "port", "path", "secure", "region", "zone")
 class CloudForm(forms.ModelForm):
     class Meta:
         model = Cloud
-        fields = ["name", "host", "port", "path", "secure", "region", "zone", "queue", "api_concurrency",
-                  "instance_quota"]  # fmt: skip
+        fields = ["name", "served_by_agent", "host", "port", "path", "secure", "region", "zone", "queue",
+                  "api_concurrency", "instance_quota"]  # fmt: skip
+        labels = {"served_by_agent": "Served by a gateway agent"}
+        help_texts = {"served_by_agent": "An agent in the provider's network serves this cloud's queue with "
+                      "credentials of its own, from its agent.toml: none are asked or stored here."}  # fmt: skip
 
     def __init__(self, data=None, *, driver: str, user, instance: Cloud | None = None):
         super().__init__(data, instance=instance)
@@ -39,14 +43,16 @@ class CloudForm(forms.ModelForm):
             self.fields["site_wide"] = forms.BooleanField(
                 label="Site-wide cloud", required=False, help_text="Usable (read-only) by every user."
             )
-        self.order_fields(["name", *(PARAM_PREFIX + p.name for p in self.provider.parameters)])
+        self.order_fields(
+            ["name", "served_by_agent", *(PARAM_PREFIX + p.name for p in self.provider.parameters)]
+        )
 
     def _param_field(self, param: Param) -> forms.Field:
         if param.sensitive:
             is_set = param.name in self.stored
             return forms.CharField(
                 label=param.label,
-                required=param.required and not is_set,
+                required=False,  # unless the cloud's own workers need it: see clean()
                 strip=False,
                 widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
                 help_text=" ".join(
@@ -80,6 +86,21 @@ class CloudForm(forms.ModelForm):
         if name and Cloud.objects.filter(owner=owner, name=name).exclude(pk=self.instance.pk).exists():
             whose = "A site-wide cloud" if owner is None else "You already have a cloud"
             self.add_error("name", f"{whose} named {name!r} exists; choose another name.")
+        if data.get("served_by_agent"):
+            if data.get("queue") == DEFAULT_QUEUE:
+                self.add_error("queue", "A gateway agent serves a queue of its own: name one for this cloud, "
+                               f"e.g. agent-{self.driver}. The {DEFAULT_QUEUE} queue belongs to the portal's "
+                               "workers, which hold no credentials for a cloud an agent serves.")  # fmt: skip
+        else:  # the portal's workers call the cloud: they need every required credential
+            needed = [
+                p
+                for p in self.provider.parameters
+                if p.sensitive and p.required and p.name not in self.stored
+            ]
+            for param in needed:
+                field = PARAM_PREFIX + param.name
+                if not data.get(field):
+                    self.add_error(field, "This field is required.")
         return data
 
     @sensitive_variables("credentials", "data")
@@ -100,7 +121,7 @@ class CloudForm(forms.ModelForm):
             elif value != "":
                 options[param.name] = value
         cloud.options = options
-        cloud.set_credentials(credentials)
+        cloud.set_credentials({} if cloud.served_by_agent else credentials)
         if self.has_changed():
             # The last check said something about the old settings.
             cloud.check_state, cloud.check_message, cloud.checked_at = CheckState.NEVER, "", None

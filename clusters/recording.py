@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import redis
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -77,13 +78,27 @@ def node_destroyed(instance_id: int, node_id: str, error: str) -> None:
         Instance.objects.filter(pk=instance_id).update(last_error=error)
         launcher.event(instance.cluster, f"{instance.name}: cannot destroy node {node_id}: {error}", "error")
         return
-    # Verified by the next node list, which no longer shows the node: ask for it now.
-    monitor_cloud(instance.cloud)
+    # Verified by the next node list, which no longer shows the node: ask for one soon — one for
+    # all the nodes destroyed in the next seconds, not one per node.
+    monitor_cloud_soon(instance.cloud)
 
 
 def _stale(instance: Instance, now) -> bool:
     limit = timedelta(seconds=settings.LAUNCH_STALE_AFTER)
     return instance.launched_at is not None and now - instance.launched_at > limit
+
+
+def monitor_cloud_soon(cloud: Cloud, delay: float = 2.0) -> None:
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    if client.set(
+        f"context-portal:{settings.PORTAL_ID}:list-soon:{cloud.pk}", 1, nx=True, px=int(delay * 1000)
+    ):
+        ref = launcher.cloud_ref(cloud)
+        transaction.on_commit(
+            lambda: cloudside.cloud_list_nodes.apply_async(
+                args=[ref, uuid.uuid4().hex], queue=cloud.queue, countdown=delay
+            )
+        )
 
 
 def monitor_cloud(cloud: Cloud) -> None:

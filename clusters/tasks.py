@@ -6,8 +6,10 @@ so no credential ever travels through the broker or shows in a worker's log.
 
 from celery import shared_task
 
-from clusters import clouds, recording
-from clusters.models import Cloud
+from clusters import clouds, launcher, recording
+from clusters.cloudside_check import cloud_check
+from clusters.models import CheckState, Cloud
+from clusters.queues import send_to_cloud_queue
 
 
 @shared_task
@@ -16,6 +18,25 @@ def check_cloud_task(cloud_id: int) -> str:
     if cloud is None:
         return "gone"
     return clouds.check_cloud(cloud)
+
+
+def send_check(cloud: Cloud) -> None:
+    """Queue "Test connection" on the cloud's queue. A portal worker checks with the stored
+    credentials; a cloud served by a gateway agent has none here, so its agent runs the
+    database-free cloud-side check and reports to `record_check`."""
+    if cloud.served_by_agent:
+        send_to_cloud_queue(cloud_check, cloud, launcher.cloud_ref(cloud))
+    else:
+        send_to_cloud_queue(check_cloud_task, cloud, cloud.pk)
+
+
+@shared_task(name="clusters.record_check")
+def record_check(cloud_id: int, ok: bool, message: str) -> None:
+    """The outcome of a cloud-side check; dropped when nobody waits for it any more (the cloud's
+    settings changed meanwhile, which resets its check)."""
+    cloud = Cloud.objects.filter(pk=cloud_id, check_state=CheckState.PENDING).first()
+    if cloud is not None:
+        clouds.record_check(cloud, CheckState.OK if ok else CheckState.FAILED, message)
 
 
 @shared_task

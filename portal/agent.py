@@ -3,12 +3,17 @@
 It runs inside a provider's network and only connects out to the broker. It has no database and
 no Django settings: the broker, and the clouds it serves with their credentials, come from its
 own agent.toml — the portal never sees those credentials. It runs the same database-free cloud
-tasks as a portal worker (clusters.cloudside) and sends every outcome back to the portal's queue.
+tasks as a portal worker (clusters.cloudside, clusters.cloudside_check) and sends every outcome
+back to the portal's queue. A cloud's page in the portal shows the command and an agent.toml
+skeleton for it (clusters.agents).
 
 agent.toml:
 
     broker_url = "redis://broker.example.org:6379/0"
     results_queue = "default"          # where the portal's workers listen
+
+    [broker_transport_options]         # optional: as the portal's, e.g. its Redis key prefix
+    global_keyprefix = "portal:"
 
     [clouds.7]                         # the cloud's id in the portal (its page shows it)
     driver = "openstack"
@@ -30,6 +35,7 @@ from clusters import cloudside
 from clusters.providers import CloudConfig, CloudError
 
 CONFIG_FIELDS = ("host", "port", "path", "secure", "region", "zone")
+TASK_MODULES = ["clusters.cloudside", "clusters.cloudside_check"]
 
 
 def load_config(path: str) -> dict:
@@ -53,11 +59,16 @@ def make_resolver(clouds: dict):
 
 
 config = load_config(os.environ.get("PORTAL_AGENT_CONFIG", "agent.toml"))
-app = Celery("portal-agent", broker=config["broker_url"])
+# The portal package's Celery app (portal/celery.py, imported with this package) names the portal's
+# Django settings. The agent has none, so that nothing in it can set Django up and reach for a
+# database; nor does it take Celery's Django fixup, which would (and would replace the resolver).
+os.environ.pop("DJANGO_SETTINGS_MODULE", None)
+app = Celery("portal-agent", broker=config["broker_url"], include=TASK_MODULES, fixups=[])
 app.conf.update(
     task_acks_late=True,
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
+    broker_transport_options=dict(config.get("broker_transport_options", {})),
     portal_results_queue=config.get("results_queue", "default"),
     # The agent sends results as messages; it stores none.
     task_ignore_result=True,

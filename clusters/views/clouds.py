@@ -16,12 +16,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from kombu.exceptions import OperationalError
 
+from clusters.agents import agent_command, agent_toml
 from clusters.clouds import record_check
 from clusters.forms import CloudForm, ImageForm
 from clusters.models import CheckState, Cloud
 from clusters.providers import PROVIDERS, provider_class
-from clusters.queues import queue_status, queues_in_use, send_to_cloud_queue
-from clusters.tasks import check_cloud_task
+from clusters.queues import queue_status, queues_in_use
+from clusters.tasks import send_check
 
 
 def get_cloud_for_user(request, cloud_id, *, write=False) -> Cloud:
@@ -78,7 +79,15 @@ def cloud_detail(request, cloud_id):
         "cloud": cloud,
         "can_edit": can_edit,
         "options": [(p.label, cloud.options.get(p.name, "")) for p in provider.parameters if not p.sensitive],
-        "credentials": [(p.label, p.name in stored) for p in provider.parameters if p.sensitive and can_edit],
+        "credentials": [
+            (p.label, p.name in stored)
+            for p in provider.parameters
+            if p.sensitive and can_edit and not cloud.served_by_agent
+        ],  # fmt: skip
+        # How to run its agent: for the people who may change the cloud, who are the ones to run it.
+        "agent": {"command": agent_command(cloud), "toml": agent_toml(cloud)}
+        if cloud.served_by_agent and can_edit
+        else None,
         "images": cloud.images.all(),
         "mappings": cloud.size_mappings.select_related("offering"),
         "image_form": ImageForm(cloud=cloud) if can_edit else None,
@@ -121,7 +130,7 @@ def cloud_check(request, cloud_id):
     cloud = get_cloud_for_user(request, cloud_id, write=True)
     record_check(cloud, CheckState.PENDING)
     try:
-        send_to_cloud_queue(check_cloud_task, cloud, cloud.pk)
+        send_check(cloud)
     except OperationalError:
         record_check(cloud, CheckState.FAILED, "Could not queue the test: the task broker is unreachable.")
     if _is_live(request):
