@@ -7,7 +7,6 @@ everyone but its owner, and only the owner may change a profile, public or not.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import ProtectedError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header, urlencode
@@ -20,6 +19,7 @@ from contexts.models import Profile, Visibility
 from contexts.preview import preview_form, render_output, render_outputs
 from contexts.profiles import add_revision, shown_document
 from contexts.render import FORMATS
+from portal.deletion import delete_or_explain
 
 
 def get_profile_for_user(request, profile_id, *, write=False) -> Profile:
@@ -187,12 +187,7 @@ def profile_diff(request, profile_id):
 def profile_delete(request, profile_id):
     profile = get_profile_for_user(request, profile_id, write=True)
     if request.method == "POST":
-        try:
-            profile.delete()
-        except ProtectedError as exc:
-            users = sorted({str(obj) for obj in exc.protected_objects})[:5]
-            messages.error(request, f"{profile.name} is still used ({', '.join(users)}): cluster definitions and "
-                           "launched instances keep the revisions they use. Remove it from them first.")  # fmt: skip
+        if not delete_or_explain(request, profile, profile.name):
             return redirect(profile)
         messages.success(request, f"Deleted the profile {profile.name} and its history.")
         return redirect("contexts:profile_list")

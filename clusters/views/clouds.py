@@ -23,6 +23,7 @@ from clusters.models import CheckState, Cloud
 from clusters.providers import PROVIDERS, provider_class
 from clusters.queues import queue_status, queues_in_use
 from clusters.tasks import send_check
+from portal.deletion import delete_or_explain
 
 
 def get_cloud_for_user(request, cloud_id, *, write=False) -> Cloud:
@@ -117,7 +118,8 @@ def cloud_edit(request, cloud_id):
 def cloud_delete(request, cloud_id):
     cloud = get_cloud_for_user(request, cloud_id, write=True)
     if request.method == "POST":
-        cloud.delete()
+        if not delete_or_explain(request, cloud, cloud.name):
+            return redirect(cloud)
         messages.success(request, f"Deleted the cloud {cloud.name} and its images.")
         return redirect("clusters:cloud_list")
     return render(request, "clusters/cloud_delete.html", {"cloud": cloud})
@@ -169,8 +171,8 @@ def image_add(request, cloud_id):
 def image_delete(request, cloud_id, image_id):
     cloud = get_cloud_for_user(request, cloud_id, write=True)
     image = get_object_or_404(cloud.images, pk=image_id)
-    image.delete()
-    messages.success(request, f"Removed the image {image.name}.")
+    if delete_or_explain(request, image, f"The image {image.name}"):
+        messages.success(request, f"Removed the image {image.name}.")
     return redirect(cloud)
 
 

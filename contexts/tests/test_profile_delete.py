@@ -38,5 +38,5 @@ def test_a_profile_a_cluster_definition_uses_is_kept_with_a_message(alice_client
     Role.objects.create(definition=definition, name="node", profile=profile, image=image, size="t2.micro")
     response = alice_client.post(f"/profiles/{profile.pk}/delete/", follow=True)
     assert response.status_code == 200
-    assert "is still used" in response.content.decode()
+    assert "is still used by" in response.content.decode()
     assert profile.revisions.exists()
