@@ -89,3 +89,20 @@ class ProfileRevision(models.Model):
         if self.pk is not None:
             raise ValueError("profile revisions are immutable; save a new revision instead")
         super().save(*args, **kwargs)
+
+
+class Star(models.Model):
+    """A user's star on a public profile (SPEC §4): one per user and profile."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stars")
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="stars")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "profile"], name="unique_star_per_user")]
+
+    def __str__(self):
+        return f"{self.user} ★ {self.profile}"
+
+
+from contexts.models_pairing import PairingRequest  # noqa: E402,F401

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from contexts import views_marketplace
 from portal import views
 
 urlpatterns = [
@@ -13,7 +14,9 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("health/", views.health_page, name="health"),
     path("profiles/", include("contexts.urls")),
+    path("marketplace/", include((views_marketplace.urlpatterns, "marketplace"))),
     path("", include("clusters.urls")),
     path("api/v1/", include("clusters.api_urls")),
+    path("", include("contexts.pairing_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,150 @@
+#!/bin/sh
+# Pair this machine with a Context Portal profile by PIN (SPEC §8).
+#
+#   sh pair.sh https://portal.example.org [--out FILE] [--format F] [--no-apply]
+#
+# 1. asks the portal for a PIN and prints it;
+# 2. you open https://portal.example.org/pair/, type the PIN and choose a profile;
+# 3. the user-data is written to FILE (default /var/lib/context-portal/user-data, mode 0600);
+# 4. unless --no-apply, it is applied:
+#    - a shell script (the `shell` format) is run with sh;
+#    - cloud-init user-data is put in the NoCloud seed (/var/lib/cloud/seed/nocloud/) and
+#      cloud-init runs again from scratch (`cloud-init clean`, then its stages);
+#    - amiconfig user-data is only written: CernVM's amiconfig reads it at the next boot.
+#    Applying needs root; without it the file is written and the script says so.
+#
+# Needs only a POSIX sh and curl. PAIR_POLL_SECONDS sets the polling interval (default 3).
+
+set -eu
+
+usage() {
+    echo "usage: sh pair.sh PORTAL_URL [--out FILE] [--format cloud-init|amiconfig|shell] [--no-apply]" >&2
+    exit 2
+}
+
+PORTAL=""
+OUT=/var/lib/context-portal/user-data
+FORMAT=""
+APPLY=yes
+INTERVAL="${PAIR_POLL_SECONDS:-3}"
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --out) [ $# -ge 2 ] || usage; OUT="$2"; shift 2 ;;
+        --out=*) OUT="${1#--out=}"; shift ;;
+        --format) [ $# -ge 2 ] || usage; FORMAT="$2"; shift 2 ;;
+        --format=*) FORMAT="${1#--format=}"; shift ;;
+        --no-apply) APPLY=no; shift ;;
+        -h|--help) usage ;;
+        -*) echo "pair.sh: unknown option $1" >&2; usage ;;
+        *) [ -z "$PORTAL" ] || usage; PORTAL="${1%/}"; shift ;;
+    esac
+done
+[ -n "$PORTAL" ] || usage
+command -v curl >/dev/null 2>&1 || { echo "pair.sh: curl is needed" >&2; exit 1; }
+
+BODY=$(mktemp)
+trap 'rm -f "$BODY"' EXIT
+
+# request METHOD URL [DATA]: the body goes to $BODY, the HTTP status to stdout (curl says "000"
+# when there was no answer at all).
+request() {
+    if [ $# -ge 3 ]; then
+        curl -sS -o "$BODY" -w '%{http_code}' -X "$1" -H 'Content-Type: application/json' \
+            -H 'Accept: application/json' --data "$3" "$2" || :
+    else
+        curl -sS -o "$BODY" -w '%{http_code}' -H 'Accept: application/json' "$2" || :
+    fi
+}
+
+# json_field NAME: a string field of the JSON in $BODY (the portal's answers are flat objects).
+json_field() {
+    tr -d '\n' <"$BODY" | sed -n "s/.*\"$1\" *: *\"\([^\"]*\)\".*/\1/p"
+}
+
+if [ -n "$FORMAT" ]; then DATA="{\"format\": \"$FORMAT\"}"; else DATA="{}"; fi
+STATUS=$(request POST "$PORTAL/api/v1/pairing/" "$DATA")
+if [ "$STATUS" = 000 ]; then
+    echo "pair.sh: cannot reach the portal at $PORTAL" >&2
+    exit 1
+elif [ "$STATUS" != 201 ]; then
+    echo "pair.sh: the portal refused to start pairing (HTTP $STATUS): $(json_field detail)" >&2
+    exit 1
+fi
+PIN=$(json_field pin)
+POLL_URL=$(json_field poll_url)
+EXPIRES=$(json_field expires_at)
+SPACED=$(echo "$PIN" | sed 's/./& /g; s/ $//')
+
+cat <<EOF
+
+  ============================================================
+
+      PIN:   $SPACED
+
+  ============================================================
+
+  Open $PORTAL/pair/ , log in, type this PIN and choose a
+  profile. The PIN works once and expires at $EXPIRES.
+  Waiting for the pairing...
+
+PIN: $PIN
+EOF
+
+FAILURES=0
+while :; do
+    STATUS=$(request GET "$POLL_URL")
+    case "$STATUS" in
+        200) break ;;
+        202) FAILURES=0 ;;
+        410)
+            echo "pair.sh: $(json_field detail)" >&2
+            echo "pair.sh: run pair.sh again for a new PIN." >&2
+            exit 1 ;;
+        404) echo "pair.sh: the portal does not know this pairing request." >&2; exit 1 ;;
+        *)
+            FAILURES=$((FAILURES + 1))
+            echo "pair.sh: no answer from the portal (HTTP $STATUS); trying again" >&2
+            if [ "$FAILURES" -ge 20 ]; then echo "pair.sh: giving up" >&2; exit 1; fi ;;
+    esac
+    sleep "$INTERVAL"
+done
+
+# The user-data may hold password hashes and keys: only root (or the caller) may read it.
+umask 077
+mkdir -p "$(dirname "$OUT")"
+cp "$BODY" "$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+echo "Paired: the user-data is in $OUT"
+
+[ "$APPLY" = yes ] || exit 0
+if [ "$(id -u)" != 0 ]; then
+    echo "Not applied: run as root to apply it, or pass --no-apply to only fetch it." >&2
+    exit 1
+fi
+
+FIRST=$(sed -n 1p "$OUT")
+case "$FIRST" in
+    "#!"*)
+        echo "Running the shell user-data..."
+        exec sh "$OUT" ;;
+    "#cloud-config"*|[Cc]ontent-[Tt]ype:*|[Mm][Ii][Mm][Ee]-[Vv]ersion:*)
+        if ! command -v cloud-init >/dev/null 2>&1; then
+            echo "Not applied: cloud-init is not installed (pair again with --format shell)." >&2
+            exit 1
+        fi
+        SEED=/var/lib/cloud/seed/nocloud
+        mkdir -p "$SEED"
+        cp "$OUT" "$SEED/user-data"
+        # A new instance id makes cloud-init treat this as a first boot.
+        printf 'instance-id: paired-%s\nlocal-hostname: %s\n' "$PIN" "$(hostname)" >"$SEED/meta-data"
+        echo "Applying with cloud-init (NoCloud seed in $SEED)..."
+        cloud-init clean --logs
+        cloud-init init --local
+        cloud-init init
+        cloud-init modules --mode config
+        cloud-init modules --mode final
+        echo "Applied." ;;
+    *)
+        echo "Written, not applied: amiconfig applies $OUT at the next boot of a CernVM image." ;;
+esac
