@@ -17,6 +17,9 @@ urlpatterns = [
     path("marketplace/", include((views_marketplace.urlpatterns, "marketplace"))),
     path("", include("clusters.urls")),
     path("api/v1/", include("clusters.api_urls")),
+    path("api/v1/", include("contexts.api_urls")),
+    path("api/v1/", include("clusters.api_resources_urls")),
+    path("api/v1/", include("clusters.api_launch_urls")),
     path("", include("contexts.pairing_urls")),
     path("admin/", admin.site.urls),
 ]
