@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from clusters import checkin, rendezvous
 from clusters.instance_auth import InstanceTokenAuthentication, IsInstance
 from clusters.models.rendezvous import MAX_VALUE_BYTES
+from portal import api_schema
 
 # JSON escapes can make a 64 KiB value six times longer; anything beyond that is refused unread.
 MAX_KV_BODY_BYTES = 8 * MAX_VALUE_BYTES
@@ -82,6 +83,7 @@ def instance_api(methods: list[str], *, accepts: list, answers: tuple = (JSONRen
     return decorate
 
 
+@api_schema.instance_checkin
 @instance_api(["POST"], accepts=[JSONParser, FormParser])
 def instance_checkin(request):
     body = _body(request, MAX_CHECKIN_BODY_BYTES)
@@ -102,6 +104,7 @@ def instance_checkin(request):
     )
 
 
+@api_schema.instance_kv
 @instance_api(
     ["GET", "PUT"],
     accepts=[JSONParser, FormParser, PlainTextParser],

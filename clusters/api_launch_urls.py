@@ -1,3 +1,5 @@
 """REST API for cluster definitions and clusters under /api/v1/ (SPEC §9)."""
 
-urlpatterns = []
+from clusters.api_launch import urlpatterns
+
+__all__ = ["urlpatterns"]

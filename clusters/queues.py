@@ -43,3 +43,9 @@ def queue_status(queues, timeout: float = INSPECT_TIMEOUT) -> dict[str, list[str
             if queue.get("name") in status:
                 status[queue["name"]].append(worker)
     return status
+
+
+def unserved_queues(clouds) -> list[str]:
+    """The queues of `clouds` that no live worker or agent consumes now (a launch there waits)."""
+    queues = {cloud.queue for cloud in clouds}
+    return sorted(queue for queue, workers in queue_status(queues).items() if not workers)

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from contexts import pairing
 from contexts.views import get_profile_for_user
+from portal import api_schema
 
 
 def _body(request) -> Mapping:
@@ -31,6 +32,7 @@ def _refusal(exc: pairing.PairingError) -> Response:
     return Response({"detail": exc.message}, status=exc.status)
 
 
+@api_schema.pairing_create
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])
@@ -50,6 +52,7 @@ def pairing_create(request):
     )
 
 
+@api_schema.pairing_poll
 @never_cache
 @api_view(["GET"])
 @authentication_classes([])
@@ -64,6 +67,7 @@ def pairing_poll(request, token: str):
     return HttpResponse(data, content_type="text/plain; charset=utf-8")
 
 
+@api_schema.pairing_claim
 @api_view(["POST"])
 @parser_classes([JSONParser, FormParser])
 def pairing_claim(request):

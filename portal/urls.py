@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from contexts import views_marketplace
 from portal import views
@@ -12,10 +13,13 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/tokens/", views.api_tokens, name="api_tokens"),
     path("health/", views.health_page, name="health"),
     path("profiles/", include("contexts.urls")),
     path("marketplace/", include((views_marketplace.urlpatterns, "marketplace"))),
     path("", include("clusters.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("api/v1/", include("clusters.api_urls")),
     path("api/v1/", include("contexts.api_urls")),
     path("api/v1/", include("clusters.api_resources_urls")),

@@ -1,7 +1,12 @@
+from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
+from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from rest_framework.authtoken.models import Token
 
 from portal import health
 
@@ -38,3 +43,22 @@ def health_page(request):
             "worker_detail": detail,
         },
     )
+
+
+@never_cache
+@login_required
+def api_tokens(request):
+    """Create (or replace) and revoke the user's REST API token. A new token is shown in this
+    response only: it is not kept anywhere it could be shown again."""
+    new_key = None
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "create":
+        with transaction.atomic():
+            Token.objects.filter(user=request.user).delete()
+            new_key = Token.objects.create(user=request.user).key
+    elif action == "revoke":
+        Token.objects.filter(user=request.user).delete()
+        messages.success(request, "Revoked your API token: it no longer works.")
+        return redirect("api_tokens")
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "portal/api_tokens.html", {"token": token, "new_key": new_key})

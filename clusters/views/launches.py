@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from clusters import launcher
 from clusters.forms_launches import LaunchForm, ScaleForm
 from clusters.models import Cluster, ClusterDefinition, ClusterState, InstanceState
-from clusters.queues import queue_status
+from clusters.queues import unserved_queues
 
 FINAL = (ClusterState.TERMINATED,)
 
@@ -41,7 +41,7 @@ def cluster_launch(request, definition_id):
     problems = []
     if request.method == "POST" and form.is_valid():
         placement = form.placement()
-        unserved = sorted({c.queue for c in placement.values()} - _served_queues(placement.values()))
+        unserved = unserved_queues(placement.values())
         if unserved and not request.POST.get("confirm_unserved"):
             problems = [f"nobody serves the queue {q!r} now: instances will wait until a worker or agent "
                         "does. Tick the box to launch anyway." for q in unserved]  # fmt: skip
@@ -55,10 +55,6 @@ def cluster_launch(request, definition_id):
                 return redirect(cluster)
     return render(request, "clusters/cluster_launch.html",
                   {"definition": definition, "form": form, "problems": problems})  # fmt: skip
-
-
-def _served_queues(clouds) -> set:
-    return {queue for queue, workers in queue_status({c.queue for c in clouds}).items() if workers}
 
 
 @login_required

@@ -1,0 +1,351 @@
+"""REST API for cluster definitions and clusters under /api/v1/ (SPEC §9).
+
+The same rules as the pages: definitions are checked by `clusters.definitions.definition_problems`,
+launches, scaling, retries and termination go through `clusters.launcher`, and every object is
+reached through the pages' `get_<obj>_for_user` helpers (a stranger's object is a 404).
+
+Errors are JSON `{"detail": ...}` with 4xx codes; a refused definition or launch adds
+`"errors": [...]`, one message per problem.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from clusters import launcher
+from clusters.definitions import ROLE_FIELDS, definition_problems, definition_roles, role_data
+from clusters.models import (
+    Cloud,
+    Cluster,
+    ClusterDefinition,
+    ClusterState,
+    Image,
+    InstanceState,
+    Role,
+    ServiceOffering,
+)
+from clusters.models.definitions import role_name_validator
+from clusters.queues import unserved_queues
+from clusters.views.definitions import get_definition_for_user
+from clusters.views.launches import get_cluster_for_user
+from contexts.models import Profile, Visibility
+from portal.api import error_messages, invalid
+
+MAX_COUNT = 10000
+ID = {"min_value": 1, "max_value": 2**62}  # a larger number would overflow the database's integers
+UP_STATES = (InstanceState.RUNNING, InstanceState.READY)
+
+
+def refused_input(serializer) -> Response:
+    return invalid("the request is not valid", error_messages(serializer.errors))
+
+
+# ---------------------------------------------------------------------------- definitions
+
+
+class RoleSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=32, validators=[role_name_validator])
+    profile = serializers.IntegerField(**ID)
+    revision = serializers.IntegerField(**ID, required=False, allow_null=True)
+    offering = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
+    size = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    image = serializers.IntegerField(**ID)
+    count = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, default=1)
+    min = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, default=0)
+    max = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False, allow_null=True)
+    depends_on = serializers.ListField(
+        child=serializers.CharField(max_length=32), required=False, default=list
+    )
+
+    def validate(self, data):
+        """The role as `definition_problems` reads it: Role field names, model instances."""
+        user = self.context["user"]
+        # A PATCH validates partially, nested roles included; a role given is still a whole role.
+        missing = [name for name in ("name", "profile", "image") if name not in data]
+        if missing:
+            raise serializers.ValidationError(dict.fromkeys(missing, "This field is required."))
+        profile = Profile.objects.filter(
+            Q(owner=user) | Q(visibility=Visibility.PUBLIC), pk=data["profile"]
+        ).first()
+        if profile is None:
+            raise serializers.ValidationError({"profile": f"no profile {data['profile']} you can use"})
+        revision = None
+        if data.get("revision"):
+            revision = profile.revisions.filter(number=data["revision"]).first()
+            if revision is None:
+                raise serializers.ValidationError(
+                    {"revision": f"{profile.name} has no revision {data['revision']}"}
+                )
+        offering = None
+        if data.get("offering"):
+            offering = ServiceOffering.objects.filter(name=data["offering"], active=True).first()
+            if offering is None:
+                raise serializers.ValidationError(
+                    {"offering": f"no active offering named {data['offering']!r}"}
+                )
+        image = Image.objects.filter(pk=data["image"], cloud__in=Cloud.objects.usable_by(user)).first()
+        if image is None:
+            raise serializers.ValidationError({"image": f"no image {data['image']} on a cloud you can use"})
+        return {"name": data["name"], "profile": profile, "pinned_revision": revision, "offering": offering,
+                "size": data.get("size") or "", "image": image, "count": data.get("count", 1),
+                "min_count": data.get("min", 0), "max_count": data.get("max"),
+                "depends_on": list(dict.fromkeys(data.get("depends_on") or []))}  # fmt: skip
+
+
+class DefinitionSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    visibility = serializers.ChoiceField(choices=Visibility.choices, default=Visibility.PRIVATE)
+    roles = RoleSerializer(many=True, allow_empty=False)
+
+
+def definition_json(definition: ClusterDefinition, user) -> dict:
+    return {
+        "id": definition.pk,
+        "name": definition.name,
+        "description": definition.description,
+        "visibility": definition.visibility,
+        "owner": definition.owner.username,
+        "is_owner": definition.owner_id == user.pk,
+        "roles": [role_json(role) for role in definition_roles(definition)],
+        "created": definition.created,
+        "updated": definition.updated,
+    }
+
+
+def role_json(role: Role) -> dict:
+    return {
+        "name": role.name,
+        "profile": role.profile_id,
+        "revision": role.pinned_revision.number if role.pinned_revision else None,
+        "offering": role.offering.name if role.offering else None,
+        "size": role.size,
+        "image": role.image_id,
+        "count": role.count,
+        "min": role.min_count,
+        "max": role.max_count,
+        "depends_on": list(role.depends_on),
+    }
+
+
+@extend_schema(methods=["GET"], operation_id="cluster_definitions_list", responses=OpenApiTypes.OBJECT)
+@extend_schema(methods=["POST"], request=DefinitionSerializer, responses=OpenApiTypes.OBJECT)
+@api_view(["GET", "POST"])
+def definition_list(request):
+    if request.method == "POST":
+        return _save_definition(request, ClusterDefinition(owner=request.user), partial=False)
+    mine = Q(owner=request.user)
+    shown = mine | Q(visibility=Visibility.PUBLIC) if request.query_params.get("show") == "public" else mine
+    definitions = ClusterDefinition.objects.filter(shown).select_related("owner").order_by("-updated", "pk")
+    return Response([definition_json(d, request.user) for d in definitions])
+
+
+@extend_schema(request=DefinitionSerializer, responses=OpenApiTypes.OBJECT)
+@api_view(["GET", "PUT", "PATCH", "DELETE"])
+def definition_detail(request, definition_id: int):
+    write = request.method != "GET"
+    definition = get_definition_for_user(request, definition_id, write=write)
+    if request.method == "GET":
+        return Response(definition_json(definition, request.user))
+    if request.method == "DELETE":
+        definition.delete()  # its launched clusters stay, no longer linked to it
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    return _save_definition(request, definition, partial=request.method == "PATCH")
+
+
+def _save_definition(request, definition: ClusterDefinition, *, partial: bool) -> Response:
+    serializer = DefinitionSerializer(data=request.data, partial=partial, context={"user": request.user})
+    if not serializer.is_valid():
+        return refused_input(serializer)
+    data = serializer.validated_data
+    for field in ("name", "description", "visibility"):
+        if field in data:
+            setattr(definition, field, data[field])
+    taken = ClusterDefinition.objects.filter(owner=definition.owner, name=definition.name)
+    if taken.exclude(pk=definition.pk).exists():
+        return invalid(
+            "the request is not valid", [f"name: you already have a definition named {definition.name!r}"]
+        )
+    roles = data.get("roles")
+    problems = definition_problems(definition, roles if roles is not None else
+                                   [role_data(r) for r in definition_roles(definition)])  # fmt: skip
+    if problems:
+        return invalid("the definition cannot launch as it is", problems)
+    created = definition.pk is None
+    try:
+        with transaction.atomic():
+            definition.save()
+            if roles is not None:
+                definition.roles.all().delete()
+                Role.objects.bulk_create(
+                    [Role(definition=definition, position=position, **{f: role[f] for f in ROLE_FIELDS})
+                     for position, role in enumerate(roles)]
+                )  # fmt: skip
+    except IntegrityError:  # a name taken by a concurrent save since the checks ran
+        return Response({"detail": "the name was taken meanwhile by another save; try again"},
+                        status=status.HTTP_409_CONFLICT)  # fmt: skip
+    code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return Response(definition_json(definition, request.user), status=code)
+
+
+# ---------------------------------------------------------------------------- clusters
+
+
+class LaunchSerializer(serializers.Serializer):
+    definition = serializers.IntegerField(**ID)
+    name = serializers.RegexField(r"^[a-z][a-z0-9-]{0,39}$", max_length=40, error_messages={
+        "invalid": "lower-case letters, digits and dashes, starting with a letter (at most 40)"})  # fmt: skip
+    cloud = serializers.IntegerField(**ID, required=False)
+    placement = serializers.DictField(child=serializers.IntegerField(**ID), required=False)
+
+    def validate(self, data):
+        if "cloud" not in data and not data.get("placement"):
+            raise serializers.ValidationError('name a "cloud" or a "placement" {role: cloud id}')
+        return data
+
+
+def instance_json(instance) -> dict:
+    return {
+        "role": instance.role,
+        "index": instance.index,
+        "name": instance.name,
+        "state": instance.state,
+        "cloud": instance.cloud_id,
+        "node_id": instance.node_id,
+        "public_ips": instance.public_ips,
+        "private_ips": instance.private_ips,
+        "error": instance.last_error,
+        "checkin_status": instance.checkin_status,
+    }
+
+
+def cluster_json(cluster: Cluster, *, detail=True) -> dict:
+    instances = list(cluster.instances.order_by("role", "index"))
+    wanted = [i for i in instances if i.state != InstanceState.TERMINATED]
+    found = {
+        "id": cluster.pk,
+        "name": cluster.name,
+        "state": cluster.state,
+        "definition": cluster.definition_id,
+        "created": cluster.created,
+        "updated": cluster.updated,
+        # What `portalctl clusters launch --wait` shows: instances up of those wanted.
+        "wanted": len(wanted),
+        "up": sum(1 for i in wanted if i.state in UP_STATES),
+        "failed": sum(1 for i in wanted if i.state == InstanceState.FAILED),
+    }
+    if detail:
+        found["roles"] = [
+            {key: role.get(key) for key in ("name", "count", "min", "max", "depends_on", "cloud", "offering",
+                                            "size_id", "image")}
+            for role in cluster.snapshot["roles"]
+        ]  # fmt: skip
+        found["instances"] = [instance_json(i) for i in instances]
+        found["events"] = [{"created": e.created, "level": e.level, "message": e.message}
+                           for e in cluster.events.all()[:30]]  # fmt: skip
+    return found
+
+
+@extend_schema(methods=["GET"], operation_id="clusters_list", responses=OpenApiTypes.OBJECT)
+@extend_schema(methods=["POST"], request=LaunchSerializer, responses=OpenApiTypes.OBJECT)
+@api_view(["GET", "POST"])
+def cluster_list(request):
+    if request.method == "POST":
+        return _launch(request)
+    clusters = Cluster.objects.filter(owner=request.user).prefetch_related("instances")
+    return Response([cluster_json(c, detail=False) for c in clusters])
+
+
+def _launch(request) -> Response:
+    serializer = LaunchSerializer(data=request.data)
+    if not serializer.is_valid():
+        return refused_input(serializer)
+    data = serializer.validated_data
+    definition = get_definition_for_user(request, data["definition"])
+    clouds = Cloud.objects.usable_by(request.user)
+    wanted = {data.get("cloud"), *data.get("placement", {}).values()} - {None}
+    found = clouds.in_bulk(wanted)
+    unknown = sorted(wanted - set(found))
+    if unknown:
+        return invalid("the request is not valid", [f"no cloud {pk} you can use" for pk in unknown])
+    role_names = list(definition.roles.values_list("name", flat=True))
+    strangers = sorted(set(data.get("placement", {})) - set(role_names))
+    if strangers:
+        return invalid("the request is not valid",
+                       [f"placement: {name!r} is not a role of {definition.name}" for name in strangers])  # fmt: skip
+    default = found.get(data.get("cloud"))
+    placement = {name: found.get(data.get("placement", {}).get(name)) or default for name in role_names}
+    placement = {name: cloud for name, cloud in placement.items() if cloud is not None}
+    try:
+        cluster = launcher.launch(definition, request.user, data["name"], placement)
+    except launcher.LaunchError as exc:
+        return invalid("the cluster cannot launch", exc.messages)
+    answer = cluster_json(cluster)
+    unserved = unserved_queues(placement.values())
+    answer["warnings"] = [f"nobody serves the queue {q!r} now: instances wait until a worker or agent does"
+                          for q in unserved]  # fmt: skip
+    return Response(answer, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+@api_view(["GET"])
+def cluster_detail(request, cluster_id: int):
+    return Response(cluster_json(get_cluster_for_user(request, cluster_id)))
+
+
+class ScaleSerializer(serializers.Serializer):
+    role = serializers.CharField(max_length=32)
+    count = serializers.IntegerField(min_value=0, max_value=MAX_COUNT)
+
+
+@extend_schema(request=ScaleSerializer, responses=OpenApiTypes.OBJECT)
+@api_view(["POST"])
+def cluster_scale(request, cluster_id: int):
+    cluster = get_cluster_for_user(request, cluster_id)
+    serializer = ScaleSerializer(data=request.data)
+    if not serializer.is_valid():
+        return refused_input(serializer)
+    role, count = serializer.validated_data["role"], serializer.validated_data["count"]
+    if role not in [r["name"] for r in cluster.snapshot["roles"]]:
+        return invalid("the request is not valid", [f"role: {role!r} is not a role of this cluster"])
+    try:
+        launcher.scale(cluster, role, count)
+    except launcher.LaunchError as exc:
+        return invalid("the cluster cannot scale", exc.messages)
+    return Response(cluster_json(cluster))
+
+
+@extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+@api_view(["POST"])
+def cluster_terminate(request, cluster_id: int):
+    cluster = get_cluster_for_user(request, cluster_id)
+    if cluster.state != ClusterState.TERMINATED:
+        launcher.terminate(cluster)
+    return Response(cluster_json(cluster))
+
+
+@extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+@api_view(["POST"])
+def cluster_retry(request, cluster_id: int):
+    cluster = get_cluster_for_user(request, cluster_id)
+    retried = launcher.retry_failed(cluster)
+    cluster.refresh_from_db()
+    return Response({**cluster_json(cluster), "retried": retried})
+
+
+urlpatterns = [
+    path("cluster-definitions/", definition_list, name="api_definition_list"),
+    path("cluster-definitions/<int:definition_id>/", definition_detail, name="api_definition_detail"),
+    path("clusters/", cluster_list, name="api_cluster_list"),
+    path("clusters/<int:cluster_id>/", cluster_detail, name="api_cluster_detail"),
+    path("clusters/<int:cluster_id>/scale/", cluster_scale, name="api_cluster_scale"),
+    path("clusters/<int:cluster_id>/terminate/", cluster_terminate, name="api_cluster_terminate"),
+    path("clusters/<int:cluster_id>/retry/", cluster_retry, name="api_cluster_retry"),
+]
