@@ -50,6 +50,9 @@ def refused_input(serializer) -> Response:
 # ---------------------------------------------------------------------------- definitions
 
 
+LIST_OF_OBJECTS = {200: {"type": "array", "items": {"type": "object", "additionalProperties": {}}}}
+
+
 class RoleSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=32, validators=[role_name_validator])
     profile = serializers.IntegerField(**ID)
@@ -135,7 +138,7 @@ def role_json(role: Role) -> dict:
     }
 
 
-@extend_schema(methods=["GET"], operation_id="cluster_definitions_list", responses=OpenApiTypes.OBJECT)
+@extend_schema(methods=["GET"], operation_id="cluster_definitions_list", responses=LIST_OF_OBJECTS)
 @extend_schema(methods=["POST"], request=DefinitionSerializer, responses=OpenApiTypes.OBJECT)
 @api_view(["GET", "POST"])
 def definition_list(request):
@@ -253,7 +256,7 @@ def cluster_json(cluster: Cluster, *, detail=True) -> dict:
     return found
 
 
-@extend_schema(methods=["GET"], operation_id="clusters_list", responses=OpenApiTypes.OBJECT)
+@extend_schema(methods=["GET"], operation_id="clusters_list", responses=LIST_OF_OBJECTS)
 @extend_schema(methods=["POST"], request=LaunchSerializer, responses=OpenApiTypes.OBJECT)
 @api_view(["GET", "POST"])
 def cluster_list(request):

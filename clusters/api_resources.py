@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404
 from django.views.decorators.debug import sensitive_variables
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from kombu.exceptions import OperationalError
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
@@ -24,14 +24,9 @@ from clusters.models import DEFAULT_QUEUE, CheckState, Cloud, Image, ServiceOffe
 from clusters.providers import PROVIDERS, provider_class
 from clusters.tasks import send_check
 from clusters.views.clouds import get_cloud_for_user
-from portal.api import error_messages, invalid
+from portal.api import ERROR, INVALID, error_messages, invalid
 from portal.converters import is_id
 
-ERROR = inline_serializer("CloudError", {"detail": serializers.CharField()})
-INVALID = inline_serializer(
-    "CloudInvalid",
-    {"detail": serializers.CharField(), "errors": serializers.ListField(child=serializers.CharField())},
-)
 # The cloud's own fields a client may send; the driver's parameters come in `credentials` and `options`.
 FORM_FIELDS = ("name", "served_by_agent", *ENDPOINT_FIELDS, "queue", "api_concurrency", "instance_quota")
 

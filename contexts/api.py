@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.renderers import JSONRenderer
@@ -27,14 +27,8 @@ from contexts.render import FORMATS, PROVIDER_LIMITS, RenderError
 from contexts.secrets import SecretError
 from contexts.templating import VariableError, parse_variables
 from contexts.views import get_profile_for_user
-from portal.api import IgnoreFormatParameter, error_messages, invalid
+from portal.api import ERROR, INVALID, IgnoreFormatParameter, error_messages, invalid
 from portal.converters import is_id
-
-ERROR = inline_serializer("Error", {"detail": serializers.CharField()})
-INVALID = inline_serializer(
-    "Invalid",
-    {"detail": serializers.CharField(), "errors": serializers.ListField(child=serializers.CharField())},
-)
 
 
 class ProfileSerializer(serializers.ModelSerializer):

@@ -27,3 +27,5 @@ urlpatterns = [
     path("", include("contexts.pairing_urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "portal.views.not_found"

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.defaults import page_not_found
 from rest_framework.authtoken.models import Token
 
 from portal import health
@@ -62,3 +63,10 @@ def api_tokens(request):
         return redirect("api_tokens")
     token = Token.objects.filter(user=request.user).first()
     return render(request, "portal/api_tokens.html", {"token": token, "new_key": new_key})
+
+
+def not_found(request, exception=None):
+    """404s: JSON under /api/ (API clients read `detail`), the site's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

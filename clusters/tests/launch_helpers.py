@@ -30,7 +30,7 @@ def cloud_with_offering(owner, config, *, name="test cloud", size_id="t2.micro",
 
 
 def condor_definition(owner, cloud, *, workers=20) -> ClusterDefinition:
-    image = Image.objects.get(cloud=cloud)
+    image = Image.objects.get(cloud=cloud, name="AlmaLinux 9")
     offering = ServiceOffering.objects.get(name="small")
     master = create_profile(owner, "condor master", MASTER)
     worker = create_profile(owner, "condor worker", WORKER)

@@ -8,11 +8,12 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from clusters.tests.cloud_helpers import make_cloud
 from contexts.tests.profile_helpers import make_profile
 
-FUZZED_PATHS = r"^/api/v1/(profiles|clouds|images|offerings|pairing)/"
+FUZZED_PATHS = r"^/api/v1/(profiles|clouds|images|offerings|pairing|cluster-definitions|clusters)/"
 
 # The schema as /api/schema/ serves it; pytest-django has set Django up before collection.
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
@@ -38,6 +39,8 @@ def token(transactional_db) -> str:
         HealthCheck.too_slow,
     ],
 )
-def test_the_api_never_answers_500(case, token, live_server):
+def test_the_api_never_answers_500_nor_against_its_schema(case, token, live_server):
     response = case.call(base_url=live_server.url, headers={"Authorization": f"Token {token}"}, timeout=10)
     assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text[:500]}"
+    # What a documented answer says must match its schema (undocumented 4xx codes are not checked).
+    case.validate_response(response, checks=[response_schema_conformance, content_type_conformance])

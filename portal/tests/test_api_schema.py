@@ -69,3 +69,11 @@ def test_the_docs_use_local_assets(client):
     html = response.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn." not in html and "unpkg" not in html
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_path_is_a_json_404_and_a_page_elsewhere(client):
+    response = client.get("/api/v1/profiles/99999999999999999999/")
+    assert response.status_code == 404 and response.json() == {"detail": "Not found."}
+    page = client.get("/no/such/page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from rest_framework.authtoken.models import Token
 
+from clusters.demo import register_demo_cloud
 from clusters.models import Cluster, ClusterState
 from clusters.tasks import monitor_clouds
 from clusters.tests.conftest import _moto_server, moto_ec2  # noqa: F401 - fixtures for the end-to-end test
-from clusters.tests.launch_helpers import cloud_with_offering, condor_definition, moto_nodes, states
+from clusters.tests.launch_helpers import condor_definition, moto_nodes, states
 from contexts.models import Profile
 from contexts.profiles import create_profile
 from portalctl.cli import build_parser, main
@@ -182,7 +183,7 @@ def monitor_ticks():
 @live
 def test_portalctl_launches_a_cluster_and_terminates_it(live_server, alice, token, moto_ec2,  # noqa: F811
                                                        celery_worker_process, monitor_ticks):  # fmt: skip
-    cloud = cloud_with_offering(alice, moto_ec2.config())
+    cloud = register_demo_cloud(moto_ec2.host, moto_ec2.port)  # the demo cloud of `make run`
     definition = condor_definition(alice, cloud, workers=3)
 
     launch = portalctl("clusters", "launch", str(definition.pk), "--cloud", str(cloud.pk), "--name", "demo",
