@@ -39,11 +39,13 @@ ensure_venv() {
     say "Creating the virtual environment in .venv"
     "$PYTHON" -m venv "$VENV"
   fi
-  digest=$(cat "$requirements" "$ROOT/requirements.txt" | sha256sum | cut -c1-16)
+  digest=$(cat "$requirements" "$ROOT/requirements.txt" "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)
   stamp="$VENV/.installed-$(basename "$1")-$digest"
   if [ ! -f "$stamp" ]; then
     say "Installing $1"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    # The project itself, editable: puts the portalctl command in .venv/bin.
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -e "$ROOT"
     touch "$stamp"
   fi
 }

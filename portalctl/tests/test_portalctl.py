@@ -203,3 +203,14 @@ def test_portalctl_launches_a_cluster_and_terminates_it(live_server, alice, toke
     assert terminate.returncode == 0, terminate.stderr
     assert Cluster.objects.get(pk=cluster.pk).state == ClusterState.TERMINATED
     assert set(moto_nodes(ec2, cluster).values()) == {"terminated"}
+
+
+def test_the_project_installs_the_portalctl_command():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = Path(sys.executable).parent / "portalctl"
+    assert command.exists(), "make run / make test install the project into the venv (pip install -e .)"
+    shown = subprocess.run([str(command), "--help"], capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0 and "clusters" in shown.stdout
