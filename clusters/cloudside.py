@@ -31,6 +31,9 @@ from clusters.providers import CloudConfig, CloudError, NodeInfo, NodeSpec, get_
 log = logging.getLogger(__name__)
 
 PORTAL_TAG, CLUSTER_TAG, INSTANCE_TAG = "context-portal", "context-portal-cluster", "context-portal-instance"
+# The portal's id of the Cloud a node was made through: two clouds on one account (a user's own and a
+# site-wide one on the same endpoint) list each other's nodes, and each must only ever judge its own.
+CLOUD_TAG = "context-portal-cloud"
 MAX_RETRIES = 8
 # How long an instance's create lock outlives a holder that died (a live holder keeps renewing it).
 LOCK_LEASE = 15.0

@@ -194,6 +194,7 @@ def node_tags(cluster: Cluster, instance: Instance) -> dict:
     return {
         cloudside.PORTAL_TAG: portal_id(),
         cloudside.CLUSTER_TAG: str(cluster.pk),
+        cloudside.CLOUD_TAG: str(instance.cloud_id),
         cloudside.INSTANCE_TAG: str(instance.idempotency_token),
     }
 

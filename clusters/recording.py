@@ -120,6 +120,7 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str) -> dict:
     destroy tagged nodes that belong to no live instance (orphans)."""
     if nodes is None:
         return {"error": error}
+    nodes = nodes_of_cloud(cloud_id, nodes)
     by_token = {n["tags"].get(cloudside.INSTANCE_TAG): n for n in nodes}
     instances = list(Instance.objects.filter(cloud_id=cloud_id, state__in=WATCHED))
     known_tokens = {str(i.idempotency_token) for i in instances}
@@ -146,10 +147,23 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str) -> dict:
         Instance.objects.bulk_update(
             changed, ["state", "node_id", "public_ips", "private_ips", "last_error", "terminated_at"]
         )
-    orphans = _orphans(cloud_id, by_token, known_tokens)
+    orphans = _orphans(cloud_id, _tagged_for(cloud_id, by_token), known_tokens)
     for cluster_id in touched_clusters:
         launcher.advance(cluster_id)
     return {"changed": len(changed), "orphans": len(orphans)}
+
+
+def nodes_of_cloud(cloud_id: int, nodes: list[dict]) -> list[dict]:
+    """The listed nodes that may be this cloud's: tagged with its id, or with no cloud id at all
+    (made before nodes carried one). Another cloud's nodes on the same account are not ours to judge."""
+    mine = str(cloud_id)
+    return [n for n in nodes if n["tags"].get(cloudside.CLOUD_TAG, mine) == mine]
+
+
+def _tagged_for(cloud_id: int, by_token: dict) -> dict:
+    """Only nodes tagged with this cloud's id can be its orphans: a node without the tag may be
+    another cloud's on the same account, so it is matched to instances but never destroyed."""
+    return {t: n for t, n in by_token.items() if n["tags"].get(cloudside.CLOUD_TAG) == str(cloud_id)}
 
 
 def _orphans(cloud_id: int, by_token: dict, known_tokens: set) -> list[dict]:

@@ -136,7 +136,8 @@ def test_the_monitor_destroys_a_node_of_the_portals_whose_instance_is_gone_and_s
     gone_node = gone.node_id
     gone.delete()
     [stray] = run_nodes(ec2, [{"Name": "stray", cloudside.PORTAL_TAG: launcher.portal_id(),
-                               cloudside.CLUSTER_TAG: str(cluster.pk), cloudside.INSTANCE_TAG: "not-an-instance"}])  # fmt: skip
+                               cloudside.CLOUD_TAG: str(gone.cloud_id), cloudside.CLUSTER_TAG: str(cluster.pk),
+                               cloudside.INSTANCE_TAG: "not-an-instance"}])  # fmt: skip
 
     wait_for(lambda: cluster.events.filter(message__startswith="orphan node").count() == 2, timeout=30,
              tick=every(1.0, recording.monitor_clouds), message="two orphans found")  # fmt: skip
