@@ -294,6 +294,7 @@ def _launch(request) -> Response:
     unserved = unserved_queues(placement.values())
     answer["warnings"] = [f"nobody serves the queue {q!r} now: instances wait until a worker or agent does"
                           for q in unserved]  # fmt: skip
+    answer["notices"] = launcher.notices(definition, request.user)
     return Response(answer, status=status.HTTP_201_CREATED)
 
 

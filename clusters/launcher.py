@@ -11,6 +11,8 @@ twice; the cloud side's look-up-before-create makes a repeated message harmless 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import re
 import secrets
 import uuid
@@ -21,7 +23,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from clusters import cloudside
+from clusters import cloudside, preflight
 from clusters.models import (
     Cloud,
     Cluster,
@@ -34,6 +36,8 @@ from clusters.models import (
 )
 from clusters.models.launches import LIVE_STATES
 from clusters.topology import DefinitionError, RoleShape, launch_levels
+from contexts import secrets as profile_secrets
+from contexts.models import ProfileRevision
 from contexts.profiles import plain_document
 from contexts.render import PROVIDER_LIMITS, RenderError, render
 from portal import crypto
@@ -63,10 +67,14 @@ def dns_label(text: str) -> str:
 # ---------------------------------------------------------------------------- planning
 
 
-def plan(definition, placement: dict[str, Cloud]) -> dict:
-    """The frozen snapshot of `definition` placed on clouds: what every instance will get."""
-    roles = list(definition.roles.select_related("profile__latest", "pinned_revision", "offering", "image"))
-    problems = []
+def plan(definition, placement: dict[str, Cloud], owner) -> dict:
+    """The frozen snapshot of `definition` placed on clouds for `owner`: what every instance will get."""
+    roles = list(
+        definition.roles.select_related(
+            "profile__latest", "profile__owner", "pinned_revision", "offering", "image"
+        )
+    )
+    problems = [p for r in roles if (p := preflight.access_problem(r.name, r.profile, owner))]
     try:
         launch_levels([RoleShape(r.name, r.count, list(r.depends_on)) for r in roles])
     except DefinitionError as exc:
@@ -102,9 +110,18 @@ def plan(definition, placement: dict[str, Cloud]) -> dict:
     return {"definition": definition.name, "roles": snapshot_roles}
 
 
+def notices(definition, owner) -> list[str]:
+    """What a launch of `definition` by `owner` leaves out, per role (clusters.preflight)."""
+    roles = definition.roles.select_related(
+        "profile__latest__profile__owner", "pinned_revision__profile__owner"
+    )
+    found = [preflight.secret_notice(r.name, r.pinned_revision or r.profile.latest, owner) for r in roles]
+    return [notice for notice in found if notice]
+
+
 @transaction.atomic
 def launch(definition, owner, name: str, placement: dict[str, Cloud]) -> Cluster:
-    snapshot = plan(definition, placement)
+    snapshot = plan(definition, placement, owner)
     cluster = Cluster.objects.create(
         owner=owner, definition=definition, name=dns_label(name), snapshot=snapshot,
         secret=crypto.encrypt(secrets.token_urlsafe(24)),
@@ -114,6 +131,8 @@ def launch(definition, owner, name: str, placement: dict[str, Cloud]) -> Cluster
     ]
     Instance.objects.bulk_create(instances)
     event(cluster, f"launch requested: {len(instances)} instances")
+    for notice in notices(definition, owner):
+        event(cluster, notice, "warning")
     transaction.on_commit(lambda: advance(cluster.pk))
     return cluster
 
@@ -200,9 +219,10 @@ def node_tags(cluster: Cluster, instance: Instance) -> dict:
 
 
 def render_user_data(cluster, role, instance, cloud, addresses, token, documents) -> bytes:
-    revision = instance.revision
-    if revision.pk not in documents:
-        documents[revision.pk] = plain_document(revision)
+    if instance.revision_id not in documents:  # one look-up per revision, not per instance
+        revision = ProfileRevision.objects.select_related("profile").get(pk=instance.revision_id)
+        documents[instance.revision_id] = (launch_document(revision, cluster), bytes.fromhex(revision.salt))
+    document, salt_seed = documents[instance.revision_id]
     variables = {
         "cluster": {"name": cluster.name, "id": cluster.pk, "secret": crypto.decrypt(cluster.secret)},
         "role": {"name": role["name"]},
@@ -212,8 +232,23 @@ def render_user_data(cluster, role, instance, cloud, addresses, token, documents
     }
     provider = cloud.driver if cloud.driver in PROVIDER_LIMITS else None
     checkin = {"url": settings.PORTAL_URL.rstrip("/") + "/api/v1/instance/", "token": token}
-    return render(documents[revision.pk], variables, role["format"], salt_seed=bytes.fromhex(revision.salt),
-                  provider=provider, checkin=checkin)  # fmt: skip
+    return render(document, variables, role["format"], salt_seed=salt_seed, provider=provider,
+                  checkin=checkin)  # fmt: skip
+
+
+def launch_document(revision, cluster: Cluster) -> dict:
+    """The document an instance of `cluster` is rendered from: with its secrets only when the
+    cluster's owner owns the profile; otherwise without them (clusters.preflight explains)."""
+    if not preflight.is_foreign(revision.profile, cluster.owner):
+        return plain_document(revision)
+    return profile_secrets.without_secrets(revision.document, pool_password=cluster_pool_password(cluster))
+
+
+def cluster_pool_password(cluster: Cluster) -> str:
+    """The HTCondor pool password of a cluster whose profiles' own passwords it may not use: the
+    same for every instance (and scale-up) of the cluster, unknown outside it."""
+    key = crypto.decrypt(cluster.secret).encode()
+    return hmac.new(key, b"htcondor pool password", hashlib.sha256).hexdigest()[:32]
 
 
 def cloud_ref(cloud: Cloud) -> dict:

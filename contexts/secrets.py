@@ -100,6 +100,26 @@ def redact(document: dict) -> dict:
     return out
 
 
+def without_secrets(document: dict, *, pool_password: str | None = None) -> dict:
+    """A copy of a (sealed or plain) document for someone who may not have its secrets: every
+    password unset, and an HTCondor pool password that was set replaced by `pool_password`."""
+    out = copy.deepcopy(document)
+    for container, key, _name in secret_slots(out):
+        if container[key] not in (None, ""):
+            container[key] = pool_password if key == "pool_password" else None
+    return out
+
+
+def describe(name: str) -> str:
+    """A secret's stable name in words: "the password of the user alice", ..."""
+    if name.startswith("users[") and name.endswith("].password"):
+        return f"the password of the user {name[len('users[') : -len('].password')]}"
+    return {
+        "root.password": "root's password",
+        "services.condor.pool_password": "the HTCondor pool password",
+    }.get(name, name)
+
+
 def secrets_set(document: dict) -> set[str]:
     """Stable names of the secrets that hold a value (for "set" badges in forms)."""
     return {name for c, k, name in secret_slots(document) if c[k] not in (None, "")}

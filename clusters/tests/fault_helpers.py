@@ -169,3 +169,19 @@ def tagged_nodes(ec2, cluster) -> dict[str, dict]:
             for node in reservation["Instances"]:
                 found[node["InstanceId"]] = {tag["Key"]: tag["Value"] for tag in node.get("Tags", [])}
     return found
+
+
+def run_here(queues: Queues, count: int) -> list[tuple[str, list]]:
+    """Take `count` cloud-side messages off the test's cloud queue and run them in this process,
+    as the cloud's worker would (their reports go to the results queue): real cloud calls."""
+    from clusters import cloudside
+
+    taken = take_messages(queues.cloud, count)
+    tasks = {
+        t.name: t
+        for t in (cloudside.cloud_create_node, cloudside.cloud_destroy_nodes, cloudside.cloud_list_nodes)
+    }
+    with reports_to(queues.results):
+        for name, args in taken:
+            tasks[name].apply(args=args).get()
+    return taken

@@ -53,8 +53,9 @@ def cluster_launch(request, definition_id):
             else:
                 messages.success(request, f"Launching {cluster.name}.")
                 return redirect(cluster)
-    return render(request, "clusters/cluster_launch.html",
-                  {"definition": definition, "form": form, "problems": problems})  # fmt: skip
+    context = {"definition": definition, "form": form, "problems": problems,
+               "notices": launcher.notices(definition, request.user)}  # fmt: skip
+    return render(request, "clusters/cluster_launch.html", context)
 
 
 @login_required
