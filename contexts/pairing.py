@@ -11,14 +11,34 @@ A paired VM is a cluster of one, so its templates see these variables:
 
 The owner of the profile gets its secrets; anyone pairing someone else's public profile gets
 the redacted user-data, as a download would give them.
+
+Limits (counters in Redis, each lasting LIMIT_WINDOW from its first count):
+
+- Wrong PINs. A user who typed MAX_WRONG_PINS wrong PINs, from any addresses, is refused, right
+  PIN or not. An address that saw MAX_WRONG_PINS_PER_ADDRESS wrong PINs, from any users, refuses
+  only the users who typed a wrong PIN there themselves: a lab behind one NAT shares an address,
+  and one student's typos must not lock out the others. So a guesser gets MAX_WRONG_PINS guesses
+  per account, and an address gets MAX_WRONG_PINS_PER_ADDRESS plus one per account that has not
+  guessed there yet, against 31^8 (about 8.5e11) PINs of which only the few waiting ones match.
+- New PINs. An address gets settings.PAIRING_PINS_PER_ADDRESS PINs per window (anonymous
+  requests: this bounds the rows one address adds), and the window is a PIN's lifetime, so that
+  many machines behind one address can wait to be paired at once.
+- IPv6 addresses count per /64: one client usually holds a whole /64.
+
+A refusal says how long to wait (and the API sends Retry-After). Without Redis, pairing answers
+503 rather than going on unlimited. PIN requests that expired unpaired are deleted an hour later
+(`purge_unpaired`, run hourly by Celery beat); paired machines are kept for their users.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import hmac
+import ipaddress
+import math
 import secrets
-import time
 from datetime import timedelta
 
 import redis
@@ -40,8 +60,12 @@ PIN_LIFETIME = timedelta(minutes=15)
 COLLECT_WINDOW = timedelta(minutes=15)
 DEFAULT_FORMAT = "cloud-init"
 
+# Unpaired requests are kept this long past their expiry, so a VM still polling hears "expired".
+PURGE_AFTER_EXPIRY = timedelta(hours=1)
+
+LIMIT_WINDOW = timedelta(minutes=15)
 MAX_WRONG_PINS = 20
-WRONG_PIN_WINDOW_SECONDS = 15 * 60
+MAX_WRONG_PINS_PER_ADDRESS = 100
 
 
 class PairingError(Exception):
@@ -62,8 +86,26 @@ class PinGone(PairingError):
     status = 410
 
 
-class TooManyWrongPins(PairingError):
+class TooManyRequests(PairingError):
+    """A limit was reached; `retry_after` seconds from now it no longer applies."""
+
     status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(f"{message}: try again in {_minutes(retry_after)}.")
+        self.retry_after = retry_after
+
+
+class TooManyWrongPins(TooManyRequests):
+    pass
+
+
+class TooManyPins(TooManyRequests):
+    pass
+
+
+class LimitsUnavailable(PairingError):
+    status = 503
 
 
 class Waiting(Exception):
@@ -87,8 +129,9 @@ def create_request(address: str | None, requested_format: str = "") -> tuple[Pai
     """A new PIN for the VM at `address`, and the poll token only the VM gets."""
     if requested_format and requested_format not in FORMATS:
         raise PairingError(f"unknown format {requested_format!r}; choose one of {', '.join(FORMATS)}")
+    _count_new_pin(address)
     token = secrets.token_urlsafe(32)
-    for _ in range(10):  # PINs are unique for ever; a collision is rare, so try another
+    for _ in range(10):  # PINs are unique among kept requests; a collision is rare, so try another
         try:
             with transaction.atomic():
                 pairing = PairingRequest.objects.create(
@@ -107,18 +150,13 @@ def create_request(address: str | None, requested_format: str = "") -> tuple[Pai
 def claim(user, pin: str, profile: Profile, fmt: str = "", *, address: str | None) -> PairingRequest:
     """Pair the PIN's VM with `profile` (which `user` may read) in format `fmt`.
 
-    A PIN that matches nothing counts against the user and the address; after MAX_WRONG_PINS
-    in a window every try is refused, right PIN or not.
+    A PIN that matches nothing is a wrong PIN; too many are refused (see the module's docstring).
     """
-    limiter = WrongPinLimiter()
-    keys = [f"user:{user.pk}", f"address:{address or 'unknown'}"]
-    if limiter.blocked(keys):
-        raise TooManyWrongPins(
-            f"Too many wrong PINs: wait up to {WRONG_PIN_WINDOW_SECONDS // 60} minutes and try again."
-        )
+    wrong_pins = WrongPins(user, address)
+    wrong_pins.check()
     pairing = PairingRequest.objects.filter(pin=normalize_pin(pin)).first()
     if pairing is None:
-        limiter.count_wrong(keys)
+        wrong_pins.count()
         raise UnknownPin("No machine is waiting with this PIN: check the PIN the machine shows.")
     now = timezone.now()
     if pairing.paired_at is not None:
@@ -139,6 +177,15 @@ def claim(user, pin: str, profile: Profile, fmt: str = "", *, address: str | Non
         raise PinGone("This PIN was already used: run the pairing script again for a new one.")
     pairing.user, pairing.paired_at = user, now
     return pairing
+
+
+def purge_unpaired() -> int:
+    """Delete the PIN requests that expired unpaired more than PURGE_AFTER_EXPIRY ago: nobody can
+    pair or collect them any more, and no page shows them. Returns how many."""
+    deleted, _ = PairingRequest.objects.filter(
+        paired_at__isnull=True, expires_at__lt=timezone.now() - PURGE_AFTER_EXPIRY
+    ).delete()
+    return deleted
 
 
 def collect(poll_token: str) -> tuple[PairingRequest, bytes]:
@@ -202,30 +249,109 @@ def _render(pairing: PairingRequest) -> bytes:
         raise PairingError(f"Cannot render {pairing.format}: {exc}") from None
 
 
-class WrongPinLimiter:
-    """Fixed-window counters of wrong PINs in Redis, shared by every web process."""
+class WrongPins:
+    """The wrong PINs counted for `user` typing at `address`: theirs anywhere, the address's, and
+    theirs at the address (see the module's docstring for the rule)."""
 
-    def __init__(self, client: redis.Redis | None = None):
-        self.redis = client or redis.Redis.from_url(settings.CELERY_BROKER_URL)
-        self.prefix = key_prefix()
+    def __init__(self, user, address: str | None):
+        where = limited_address(address)
+        self.names = [f"user:{user.pk}", f"address:{where}", f"user:{user.pk}:address:{where}"]
+        self.counters = Counters("wrong-pins", LIMIT_WINDOW)
 
-    def _key(self, name: str) -> str:
-        return f"{self.prefix}{name}:{int(time.time() // WRONG_PIN_WINDOW_SECONDS)}"
+    def check(self) -> None:
+        mine, at_address, mine_here = self.counters.counts(self.names)
+        blocked_everywhere = mine >= MAX_WRONG_PINS
+        blocked_here = at_address >= MAX_WRONG_PINS_PER_ADDRESS and mine_here > 0
+        if not (blocked_everywhere or blocked_here):
+            return
+        ttl_mine, ttl_address, ttl_mine_here = self.counters.seconds_left(self.names)
+        waits = [ttl_mine] if blocked_everywhere else []
+        if blocked_here:
+            waits.append(min(ttl_address, ttl_mine_here))  # either one ending lifts this block
+        raise TooManyWrongPins("Too many wrong PINs", max(waits))
 
-    def blocked(self, names: list[str]) -> bool:
-        counts = self.redis.mget([self._key(n) for n in names])
-        return any(int(c or 0) >= MAX_WRONG_PINS for c in counts)
+    def count(self) -> None:
+        self.counters.add(self.names)
 
-    def count_wrong(self, names: list[str]) -> None:
-        with self.redis.pipeline() as pipe:
-            for name in names:
-                key = self._key(name)
-                pipe.incr(key)
-                pipe.expire(key, WRONG_PIN_WINDOW_SECONDS + 60)
-            pipe.execute()
+
+def _count_new_pin(address: str | None) -> None:
+    counters = Counters("new-pins", PIN_LIFETIME)
+    name = f"address:{limited_address(address)}"
+    (count,) = counters.add([name])
+    if count > settings.PAIRING_PINS_PER_ADDRESS:
+        (retry_after,) = counters.seconds_left([name])
+        raise TooManyPins("Too many PIN requests from this address", retry_after)
+
+
+def limited_address(address: str | None) -> str:
+    """The address as the limits count it: IPv6 per /64 network, IPv4 as it is."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return address or "unknown"
+    ip = getattr(ip, "ipv4_mapped", None) or ip
+    if ip.version == 6:
+        return str(ipaddress.ip_network((ip, 64), strict=False))
+    return str(ip)
+
+
+class Counters:
+    """Named counters in Redis, shared by every web process; each lasts `window` from its first
+    count, so a refusal can say exactly when it ends."""
+
+    # Atomic, so a counter never loses its expiry (which would refuse for ever).
+    _ADD = """
+    local counts = {}
+    for i, key in ipairs(KEYS) do
+        counts[i] = redis.call('INCR', key)
+        if redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ARGV[1]) end
+    end
+    return counts
+    """
+
+    def __init__(self, kind: str, window: timedelta):
+        self.redis = _redis(settings.CELERY_BROKER_URL)
+        self.prefix = f"{key_prefix()}{kind}:"
+        self.seconds = int(window.total_seconds())
+
+    def add(self, names: list[str]) -> list[int]:
+        with _redis_errors():
+            return self.redis.eval(self._ADD, len(names), *self._keys(names), self.seconds)
+
+    def counts(self, names: list[str]) -> list[int]:
+        with _redis_errors():
+            return [int(c or 0) for c in self.redis.mget(self._keys(names))]
+
+    def seconds_left(self, names: list[str]) -> list[int]:
+        with _redis_errors(), self.redis.pipeline(transaction=False) as pipe:
+            for key in self._keys(names):
+                pipe.ttl(key)
+            return [max(ttl, 1) for ttl in pipe.execute()]  # <= 0: gone or going this instant
+
+    def _keys(self, names: list[str]) -> list[str]:
+        return [f"{self.prefix}{name}" for name in names]
+
+
+@functools.lru_cache(maxsize=4)
+def _redis(url: str) -> redis.Redis:
+    # One connection pool per process; short timeouts, so a Redis outage is a quick 503, not a hang.
+    return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+
+
+@contextlib.contextmanager
+def _redis_errors():
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise LimitsUnavailable("Pairing is unavailable for a moment: try again in a minute.") from exc
+
+
+def _minutes(seconds: int) -> str:
+    minutes = math.ceil(seconds / 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 def key_prefix() -> str:
-    """Redis keys of the wrong-PIN counters, under the run's prefix in tests."""
+    """Redis keys of pairing's limits, under the run's prefix in tests."""
     run = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
-    return f"{run}context-portal:pairing:wrong-pins:"
+    return f"{run}context-portal:pairing:"

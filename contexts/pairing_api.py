@@ -3,7 +3,8 @@
 `POST /api/v1/pairing/` (no auth) → 201 {"pin", "poll_url", "expires_at"}; `GET poll_url` → 202
 while waiting, 200 with the user-data as text once paired, 410 when expired or already collected.
 `POST /api/v1/pairing/claim/` {"pin", "profile", "format"} pairs as the `/pair/` page does.
-Errors are JSON `{"detail": ...}` with 4xx codes.
+Errors are JSON `{"detail": ...}` with 4xx codes; a 429 (a limit, see contexts.pairing) comes with
+Retry-After, a 503 when the limits cannot be checked.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ def _body(request) -> Mapping:
 
 
 def _refusal(exc: pairing.PairingError) -> Response:
-    return Response({"detail": exc.message}, status=exc.status)
+    response = Response({"detail": exc.message}, status=exc.status)
+    if isinstance(exc, pairing.TooManyRequests):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api_schema.pairing_create

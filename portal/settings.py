@@ -4,6 +4,7 @@ Every knob is an environment variable; `var/` holds what the portal makes for it
 (the SQLite database, generated keys). Nothing secret is ever committed.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -31,6 +32,8 @@ PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 LAUNCH_STALE_AFTER = env.int("LAUNCH_STALE_AFTER", default=600)
 # Tags every node this portal creates, so its monitor and reconciler never touch other nodes.
 PORTAL_ID = env.str("PORTAL_ID", default="context-portal")
+# Anonymous PIN requests (SPEC §8) one address may make per 15 minutes, a PIN's lifetime.
+PAIRING_PINS_PER_ADDRESS = env.int("PAIRING_PINS_PER_ADDRESS", default=60)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -39,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",  # login throttling (portal.login_throttle)
     "django_bootstrap5",
     "rest_framework",
     "rest_framework.authtoken",
@@ -58,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -90,6 +96,22 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "contexts:profile_list"
 LOGOUT_REDIRECT_URL = "home"
+
+# Login throttling (portal.login_throttle): this many wrong passwords for one account, or from one
+# address, lock it for the cool-off; the throttle backend comes first, ModelBackend checks passwords.
+AUTHENTICATION_BACKENDS = [
+    "portal.login_throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # either one locks
+AXES_LOCKOUT_CALLABLE = "portal.login_throttle.lockout_response"
+# Tries during a lock are refused unchecked; counting them would only make a user's wait longer.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The portal keeps no history of successful logins: the table would only grow.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no banner from every process; failures and lockouts are still logged
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -155,12 +177,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_RESULT_EXPIRES = 3600
-# The monitor: one node list per cloud with instances to watch (SPEC §6).
+# The monitor: one node list per cloud with instances to watch (SPEC §6); and the hourly purge of
+# PIN requests that expired unpaired (SPEC §8).
 CELERY_BEAT_SCHEDULE = {
     "monitor-clouds": {
         "task": "clusters.monitor_clouds",
         "schedule": env.float("MONITOR_INTERVAL", default=10.0),
     },
+    "purge-pairings": {"task": "contexts.purge_pairings", "schedule": 3600.0},
 }
 # Fail fast (and say so on the status page) rather than hang when Redis is down.
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 5

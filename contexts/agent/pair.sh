@@ -67,6 +67,11 @@ STATUS=$(request POST "$PORTAL/api/v1/pairing/" "$DATA")
 if [ "$STATUS" = 000 ]; then
     echo "pair.sh: cannot reach the portal at $PORTAL" >&2
     exit 1
+elif [ "$STATUS" = 429 ] || [ "$STATUS" = 503 ]; then
+    # A limit or a short outage: the portal's message says how long to wait.
+    DETAIL=$(json_field detail)
+    echo "pair.sh: ${DETAIL:-the portal is busy (HTTP $STATUS); try again later.}" >&2
+    exit 1
 elif [ "$STATUS" != 201 ]; then
     echo "pair.sh: the portal refused to start pairing (HTTP $STATUS): $(json_field detail)" >&2
     exit 1

@@ -167,23 +167,16 @@ def test_an_unknown_poll_token_is_a_404():
 
 
 @pytest.mark.django_db
-def test_twenty_wrong_pins_from_one_address_block_even_the_right_one(alice, bob, charlie):
+def test_others_wrong_pins_from_one_address_do_not_block_a_user_there(alice, bob, charlie):
     profile = make_profile(alice, visibility="public")
     data = vm_asks_for_a_pin()
-    for i, user in enumerate([alice, bob] * 10):  # two users, one address: the address counts
+    for i, user in enumerate([alice, bob] * 10):  # two users mistype at one address
         client = Client(REMOTE_ADDR="192.0.2.50")
         client.force_login(user)
         assert claim(client, f"WRNGP{i:03d}", profile.pk).status_code == 404
     client = Client(REMOTE_ADDR="192.0.2.50")
     client.force_login(charlie)
-    response = claim(client, data["pin"], profile.pk)
-    assert response.status_code == 429
-    assert "Too many wrong PINs" in response.json()["detail"]
-    assert poll(data).status_code == 202
-
-    elsewhere = Client(REMOTE_ADDR="192.0.2.51")
-    elsewhere.force_login(charlie)
-    assert claim(elsewhere, data["pin"], profile.pk).status_code == 200
+    assert claim(client, data["pin"], profile.pk).status_code == 200
 
 
 @pytest.mark.django_db
