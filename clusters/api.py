@@ -4,6 +4,9 @@ rendezvous store of its cluster. The `portal-instance` helper in the user-data i
 
 Errors are JSON `{"detail": ...}` with 4xx codes. Bodies are JSON or form-encoded; a value may
 also be a raw `text/plain` body, and `Accept: text/plain` gets a value back raw.
+
+The views are DRF's, except the front of the rendezvous store, an async view: a GET that waits
+for a key must hold neither a server worker nor a database connection (docs/instance-api.md).
 """
 
 from __future__ import annotations
@@ -11,7 +14,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.http import HttpResponse
 from django.utils.http import parse_header_parameters
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.decorators import (
     api_view,
@@ -104,13 +111,45 @@ def instance_checkin(request):
     )
 
 
+@csrf_exempt
+async def instance_kv(request, key: str):
+    """A GET with `?wait=` waits here, in the event loop, holding no database connection
+    (clusters.rendezvous); everything else, and every answer, is `_instance_kv`'s."""
+    if request.method != "GET" or "wait" not in request.GET:
+        return await sync_to_async(_instance_kv)(request, key)
+    answer = await sync_to_async(_look)(request, key, may_wait=True)
+    if not isinstance(answer, _Absent):
+        return answer
+
+    async def look(final: bool):
+        again = await sync_to_async(_look)(request, key, may_wait=not final)
+        return None if isinstance(again, _Absent) else again
+
+    return await rendezvous.wait_for(answer.cluster, key, answer.seconds, look)
+
+
+class _Absent(HttpResponse):
+    """Not an answer: the key is absent and the caller will wait `seconds` for it."""
+
+    def __init__(self, cluster, seconds: float):
+        super().__init__(status=status.HTTP_404_NOT_FOUND)
+        self.cluster, self.seconds = cluster, seconds
+
+
+def _look(request, key: str, may_wait: bool) -> HttpResponse:
+    answer = _instance_kv(request, key, may_wait=may_wait)
+    if isinstance(answer, _Absent) and not connection.in_atomic_block:
+        connection.close()  # not held while waiting; a test's transaction is not ours to end
+    return answer
+
+
 @api_schema.instance_kv
 @instance_api(
     ["GET", "PUT"],
     accepts=[JSONParser, FormParser, PlainTextParser],
     answers=(JSONRenderer, PlainTextRenderer),
 )
-def instance_kv(request, key: str):
+def _instance_kv(request, key: str, may_wait: bool = False):
     try:
         rendezvous.check_key(key)
     except rendezvous.RendezvousError as exc:
@@ -119,12 +158,18 @@ def instance_kv(request, key: str):
         return _put(request, key)
     cluster = request.auth.cluster
     seconds = _wait_seconds(request.query_params.get("wait"))
-    entry = rendezvous.wait_for(cluster, key, seconds) if seconds else rendezvous.read(cluster, key)
+    entry = rendezvous.read(cluster, key)
+    if entry is None and seconds and may_wait:
+        return _Absent(cluster, seconds)
     if entry is None:
         raise exceptions.NotFound(f"no value for {key} in this cluster")
     if request.accepted_renderer.format == PlainTextRenderer.format:
         return Response(entry.value)
     return Response(_entry(entry))
+
+
+# The OpenAPI schema describes the DRF view that instance_kv hands every request to.
+instance_kv.cls, instance_kv.initkwargs = _instance_kv.cls, _instance_kv.initkwargs
 
 
 def _put(request, key: str) -> Response:

@@ -44,4 +44,4 @@ cat <<MSG
   Status page: $PORTAL_URL/health/   Stop with Ctrl-C.
 
 MSG
-gunicorn portal.wsgi --bind "$HOST:$PORT" --workers 2 --access-logfile - --error-logfile -
+gunicorn --config portal/gunicorn.conf.py --bind "$HOST:$PORT"

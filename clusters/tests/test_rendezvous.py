@@ -182,7 +182,12 @@ def test_wait_gives_up_with_404_after_the_time_asked(client, master):
 
 def test_wait_is_at_most_30_seconds(client, master, monkeypatch):
     asked = []
-    monkeypatch.setattr(rendezvous, "wait_for", lambda cluster, key, seconds: asked.append(seconds))
+
+    async def without_waiting(cluster, key, seconds, look):
+        asked.append(seconds)
+        return await look(True)
+
+    monkeypatch.setattr(rendezvous, "wait_for", without_waiting)
     client.get(url("key"), {"wait": "3600"}, **auth(master[1]))
     assert asked == [30]
 
