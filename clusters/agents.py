@@ -2,8 +2,10 @@
 agent.toml skeleton for portal/agent.py with this cloud filled in.
 
 The skeleton holds the cloud's id, driver, endpoint and options, the portal's broker and queue
-settings, and the names of the driver's credentials with placeholders: never a stored value (an
-agent-served cloud stores none anyway) nor the broker's password.
+settings, the cloud's message key (the agent opens the user-data of create messages with it: the
+broker only ever sees it sealed), and the names of the driver's credentials with placeholders:
+never a stored credential (an agent-served cloud stores none anyway) nor the broker's password.
+The page that shows it is the cloud's, which only those who may edit the cloud see in full.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ def agent_toml(cloud: Cloud) -> str:
     if transport:
         lines += ["", "[broker_transport_options]"]
         lines += [f"{name} = {_toml(value)}" for name, value in transport.items()]
-    lines += ["", f"[clouds.{cloud.pk}]", f"driver = {_toml(cloud.driver)}"]
+    lines += ["", f"[clouds.{cloud.pk}]", f"driver = {_toml(cloud.driver)}",
+              f"message_key = {_toml(cloud.message_key_value())}  # opens its create messages: keep it secret"]  # fmt: skip
     for name in ENDPOINT_FIELDS:
         value = getattr(cloud, name)
         if name in fields and value not in ("", None):

@@ -335,13 +335,32 @@ def cluster_terminate(request, cluster_id: int):
     return Response(cluster_json(cluster))
 
 
-@extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+class RetrySerializer(serializers.Serializer):
+    revision = serializers.ChoiceField(
+        choices=["launched", "latest"], default="launched",
+        help_text="latest: roles whose profile has a newer revision use it from now on",
+    )  # fmt: skip
+
+
+@extend_schema(request=RetrySerializer, responses=OpenApiTypes.OBJECT)
 @api_view(["POST"])
 def cluster_retry(request, cluster_id: int):
+    """`{"revision": "latest"}` retries with the roles' latest profile revisions; the answer's
+    `revisions` says which revision each role with failed instances uses."""
     cluster = get_cluster_for_user(request, cluster_id)
-    retried = launcher.retry_failed(cluster)
+    serializer = RetrySerializer(data=request.data if isinstance(request.data, dict) else {})
+    if not serializer.is_valid():
+        return refused_input(serializer)
+    latest = serializer.validated_data["revision"] == "latest"
+    revisions = launcher.retry_revisions(cluster)
+    try:
+        retried = launcher.retry_failed(cluster, latest=latest)
+    except launcher.LaunchError as exc:
+        return invalid("the failed instances cannot be retried", exc.messages)
     cluster.refresh_from_db()
-    return Response({**cluster_json(cluster), "retried": retried})
+    used = [{"role": r["role"], "profile": r["profile"],
+             "revision": r["latest"] if latest and r["latest"] else r["revision"]} for r in revisions]  # fmt: skip
+    return Response({**cluster_json(cluster), "retried": retried, "revisions": used})
 
 
 urlpatterns = [

@@ -13,7 +13,6 @@ first attempt made instead of creating a second one.
 
 from __future__ import annotations
 
-import base64
 import logging
 import random
 import threading
@@ -23,6 +22,7 @@ from dataclasses import asdict
 
 import redis
 from celery import current_app, shared_task
+from cryptography.fernet import Fernet, InvalidToken
 from redis.exceptions import LockError
 
 from clusters.limits import CloudSemaphore
@@ -42,10 +42,31 @@ LOCK_LEASE = 15.0
 resolver: Callable[[dict], CloudConfig] | None = None
 
 
-def provider_for(cloud_ref: dict):
+def config_for(cloud_ref: dict) -> CloudConfig:
     if resolver is None:
         raise CloudError("this worker has no way to look clouds up", permanent=True)
-    return get_provider(resolver(cloud_ref))
+    return resolver(cloud_ref)
+
+
+def provider_for(cloud_ref: dict):
+    return get_provider(config_for(cloud_ref))
+
+
+def seal_user_data(user_data: bytes, key: str) -> str:
+    """User-data as a create message carries it: readable only with the cloud's message key, so the
+    broker (and whoever reads it) never holds passwords or instance tokens in clear."""
+    return Fernet(key.encode()).encrypt(user_data).decode()
+
+
+def open_user_data(sealed: str, config: CloudConfig, cloud_ref: dict) -> bytes:
+    try:
+        return Fernet(config.message_key.encode()).decrypt(sealed.encode())
+    except (InvalidToken, ValueError):
+        raise CloudError(
+            f"this worker cannot open the create message: its message key for cloud {cloud_ref['id']} is not "
+            "the portal's (see the cloud's page for the agent's message_key)",
+            permanent=True,
+        ) from None
 
 
 def _redis() -> redis.Redis:
@@ -117,11 +138,12 @@ def _backoff(retries: int) -> float:
 
 @shared_task(name="clusters.cloud_create_node", bind=True, acks_late=True, max_retries=MAX_RETRIES)
 def cloud_create_node(self, cloud_ref: dict, instance_id: int, spec: dict) -> None:
-    fields = {k: v for k, v in spec.items() if k != "user_data_b64"}
-    node_spec = NodeSpec(**fields, user_data=base64.b64decode(spec["user_data_b64"]))
+    fields = {k: v for k, v in spec.items() if k != "user_data_sealed"}
     lock = instance_lock(_redis(), spec["tags"][INSTANCE_TAG])
     try:
-        node = create_node_once(provider_for(cloud_ref), node_spec, _semaphore(cloud_ref), lock)
+        config = config_for(cloud_ref)
+        node_spec = NodeSpec(**fields, user_data=open_user_data(spec["user_data_sealed"], config, cloud_ref))
+        node = create_node_once(get_provider(config), node_spec, _semaphore(cloud_ref), lock)
     except CloudError as exc:
         if not exc.permanent and self.request.retries < MAX_RETRIES:
             _report("clusters.record_retry", instance_id, exc.message, self.request.retries + 1)

@@ -7,10 +7,13 @@ data holds — so a definition can be checked before anything is saved.
 
 from __future__ import annotations
 
+import re
+
+from clusters import preflight
 from clusters.models import ClusterDefinition, Role
 from clusters.topology import RoleShape, problems
 from contexts.profiles import shown_document
-from contexts.templating import referenced_roles
+from contexts.templating import is_template, referenced_roles, walk_strings
 
 ROLE_FIELDS = ("name", "profile", "pinned_revision", "offering", "size", "image", "count", "min_count",
                "max_count", "depends_on")  # fmt: skip
@@ -42,7 +45,17 @@ def role_shape(data: dict) -> RoleShape:
         label=offering.name if offering else size,
         # The redacted document names the same roles as the real one: no need to decrypt.
         needs_roles=referenced_roles(shown_document(revision)) if revision else set(),
+        uses_addresses=templated_roles(shown_document(revision)) if revision else set(),
     )
+
+
+_ROLE_REFERENCE = re.compile(r"roles(?:\.|\[['\"])([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def templated_roles(document) -> set[str]:
+    """The roles whose addresses the document's templates use (`roles.<name>...`)."""
+    return {name for _path, value in walk_strings(document) if is_template(value)
+            for name in _ROLE_REFERENCE.findall(value)}  # fmt: skip
 
 
 def role_shapes(definition: ClusterDefinition) -> list[RoleShape]:
@@ -61,6 +74,25 @@ def definition_problems(definition: ClusterDefinition, roles_data: list[dict] | 
     needed = {other for data in roles_data for other in data.get("depends_on") or []}
     for data in roles_data:
         found.extend(_role_problems(data, definition.owner, is_needed=data.get("name") in needed))
+    if not found:  # a definition that holds together: would its user-data launch?
+        found.extend(_user_data_problems(roles_data, definition.owner))
+    return found
+
+
+def _user_data_problems(roles_data: list[dict], owner) -> list[str]:
+    """Each role's user-data, made as for its last instance on its image's cloud (where it launches
+    unless the launch places it elsewhere, which the launch checks again)."""
+    counts = {data["name"]: data.get("count") or 0 for data in roles_data}
+    found = []
+    for data in roles_data:
+        needs = {other: counts[other] for other in data.get("depends_on") or []}
+        image, revision = data["image"], role_revision(data)
+        if revision.profile_id == data["profile"].pk:
+            revision.profile = data["profile"]  # already loaded, with its owner
+        problem = preflight.render_problem(revision, owner, role_name=data["name"], count=counts[data["name"]],
+                                           needs=needs, image=image, cloud=image.cloud)  # fmt: skip
+        if problem:
+            found.append(f"role {data['name']!r}: {problem}")
     return found
 
 

@@ -10,10 +10,6 @@ twice; the cloud side's look-up-before-create makes a repeated message harmless 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import re
 import secrets
 import uuid
 from collections import defaultdict
@@ -23,7 +19,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from clusters import cloudside, preflight
+from clusters import cloudside, preflight, userdata
 from clusters.models import (
     Cloud,
     Cluster,
@@ -36,10 +32,9 @@ from clusters.models import (
 )
 from clusters.models.launches import LIVE_STATES
 from clusters.topology import DefinitionError, RoleShape, launch_levels
-from contexts import secrets as profile_secrets
+from clusters.userdata import dns_label
 from contexts.models import ProfileRevision
-from contexts.profiles import plain_document
-from contexts.render import PROVIDER_LIMITS, RenderError, render
+from contexts.render import RenderError
 from portal import crypto
 
 S = InstanceState
@@ -59,16 +54,15 @@ def event(cluster: Cluster, message: str, level: str = "info") -> None:
     ClusterEvent.objects.create(cluster=cluster, message=message, level=level)
 
 
-def dns_label(text: str) -> str:
-    label = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
-    return label[:63].strip("-") or "cluster"
-
-
 # ---------------------------------------------------------------------------- planning
 
 
-def plan(definition, placement: dict[str, Cloud], owner) -> dict:
-    """The frozen snapshot of `definition` placed on clouds for `owner`: what every instance will get."""
+def plan(definition, placement: dict[str, Cloud], owner, name: str = "cluster") -> dict:
+    """The frozen snapshot of `definition` placed on clouds for `owner`: what every instance will get.
+
+    Everything a launch can fail on is checked here, before anything is created: the profiles'
+    access, the roles' order, sizes and images on the chosen clouds, and a sample of each role's
+    user-data for its image's format within its cloud's cap."""
     roles = list(
         definition.roles.select_related(
             "profile__latest", "profile__owner", "pinned_revision", "offering", "image"
@@ -79,7 +73,7 @@ def plan(definition, placement: dict[str, Cloud], owner) -> dict:
         launch_levels([RoleShape(r.name, r.count, list(r.depends_on)) for r in roles])
     except DefinitionError as exc:
         problems.extend(exc.messages)
-    snapshot_roles = []
+    snapshot_roles, checked = [], []
     for role in roles:
         cloud = placement.get(role.name)
         if cloud is None:
@@ -105,6 +99,17 @@ def plan(definition, placement: dict[str, Cloud], owner) -> dict:
             "offering": role.offering.name if role.offering else "", "size_id": size_id,
             "image": image.name, "image_id": image.provider_id, "format": image.format,
         })  # fmt: skip
+        checked.append((role.name, revision, image, cloud))
+    if not problems:
+        counts = {r.name: r.count for r in roles}
+        for role_name, revision, image, cloud in checked:
+            needs = {
+                other: counts[other] for other in next(r for r in roles if r.name == role_name).depends_on
+            }
+            found = preflight.render_problem(revision, owner, role_name=role_name, count=counts[role_name],
+                                             needs=needs, image=image, cloud=cloud, cluster_name=dns_label(name))  # fmt: skip
+            if found:
+                problems.append(f"role {role_name}: {found}")
     if problems:
         raise LaunchError(problems)
     return {"definition": definition.name, "roles": snapshot_roles}
@@ -121,7 +126,7 @@ def notices(definition, owner) -> list[str]:
 
 @transaction.atomic
 def launch(definition, owner, name: str, placement: dict[str, Cloud]) -> Cluster:
-    snapshot = plan(definition, placement, owner)
+    snapshot = plan(definition, placement, owner, name)
     cluster = Cluster.objects.create(
         owner=owner, definition=definition, name=dns_label(name), snapshot=snapshot,
         secret=crypto.encrypt(secrets.token_urlsafe(24)),
@@ -163,8 +168,33 @@ def _dependencies_ready(role: dict, instances, addresses) -> bool:
     return True
 
 
+def _gone_dependency(role: dict, instances) -> str | None:
+    """A role this one needs that has no live instance left (all failed or ended): its waiting
+    instances can never get that address."""
+    for other in role["depends_on"]:
+        if not any(i.role == other and i.state in LIVE_STATES for i in instances):
+            return other
+    return None
+
+
+def _fail_waiting(cluster: Cluster, role: dict, waiting: list, needed: str) -> None:
+    message = f"not launched: it needs the address of role {needed}, which has no instance left"
+    failed = Instance.objects.filter(pk__in=[i.pk for i in waiting], state=S.REQUESTED).update(
+        state=S.FAILED, last_error=message
+    )
+    for instance in waiting:  # later roles of this pass see them failed
+        instance.state, instance.last_error = S.FAILED, message
+    if failed:
+        event(
+            cluster,
+            f"role {role['name']}: {failed} not launched, as role {needed} has no instance left",
+            "error",
+        )
+
+
 def advance(cluster_id: int) -> None:
-    """Dispatch every waiting instance whose role's dependencies have addresses; update the state."""
+    """Dispatch every waiting instance whose role's dependencies have addresses; fail those whose
+    dependencies have no instance left; update the cluster's state."""
     cluster = Cluster.objects.get(pk=cluster_id)
     if cluster.state in (ClusterState.TERMINATING, ClusterState.TERMINATED):
         refresh_state(cluster)
@@ -177,7 +207,12 @@ def advance(cluster_id: int) -> None:
     documents: dict[int, dict] = {}
     for role in cluster.snapshot["roles"]:
         waiting = [i for i in instances if i.role == role["name"] and i.state == S.REQUESTED]
-        if waiting and _dependencies_ready(role, instances, addresses):
+        if not waiting:
+            continue
+        needed = _gone_dependency(role, instances)
+        if needed:
+            _fail_waiting(cluster, role, waiting, needed)
+        elif _dependencies_ready(role, instances, addresses):
             cloud = Cloud.objects.get(pk=role["cloud"])
             for instance in waiting:
                 _dispatch(cluster, role, instance, cloud, addresses, documents)
@@ -190,6 +225,7 @@ def _dispatch(cluster, role, instance, cloud, addresses, documents) -> None:
     )
     if not claimed:
         return  # another record task dispatched it
+    instance.state = S.LAUNCHING
     from clusters.instance_auth import new_instance_token
 
     token, token_hash = new_instance_token()
@@ -197,13 +233,13 @@ def _dispatch(cluster, role, instance, cloud, addresses, documents) -> None:
         user_data = render_user_data(cluster, role, instance, cloud, addresses, token, documents)
     except RenderError as exc:
         Instance.objects.filter(pk=instance.pk).update(state=S.FAILED, last_error=str(exc))
+        instance.state = S.FAILED
         event(cluster, f"{instance.name}: cannot render its user-data: {exc}", "error")
         return
     Instance.objects.filter(pk=instance.pk).update(checkin_token_hash=token_hash)
     spec = {
         "name": instance.name, "size_id": role["size_id"], "image_id": role["image_id"],
-        # base64: messages are JSON, and gzip-compressed user-data is bytes.
-        "user_data_b64": base64.b64encode(user_data).decode(),
+        "user_data_sealed": cloudside.seal_user_data(user_data, cloud.message_key_value()),
         "tags": node_tags(cluster, instance), "idempotency_token": str(instance.idempotency_token),
     }  # fmt: skip
     send_to_cloud(cloudside.cloud_create_node, cloud, instance.pk, spec)
@@ -219,36 +255,23 @@ def node_tags(cluster: Cluster, instance: Instance) -> dict:
 
 
 def render_user_data(cluster, role, instance, cloud, addresses, token, documents) -> bytes:
+    secret = crypto.decrypt(cluster.secret)
     if instance.revision_id not in documents:  # one look-up per revision, not per instance
         revision = ProfileRevision.objects.select_related("profile").get(pk=instance.revision_id)
-        documents[instance.revision_id] = (launch_document(revision, cluster), bytes.fromhex(revision.salt))
+        documents[instance.revision_id] = (
+            userdata.document_for(revision, cluster.owner, secret),
+            bytes.fromhex(revision.salt),
+        )
     document, salt_seed = documents[instance.revision_id]
-    variables = {
-        "cluster": {"name": cluster.name, "id": cluster.pk, "secret": crypto.decrypt(cluster.secret)},
-        "role": {"name": role["name"]},
-        "instance": {"index": instance.index, "name": instance.name, "token": token},
-        "roles": {name: {"addresses": list(found), "address": found[0]} for name, found in addresses.items()},
-        "portal": {"url": settings.PORTAL_URL},
-    }
-    provider = cloud.driver if cloud.driver in PROVIDER_LIMITS else None
-    checkin = {"url": settings.PORTAL_URL.rstrip("/") + "/api/v1/instance/", "token": token}
-    return render(document, variables, role["format"], salt_seed=salt_seed, provider=provider,
-                  checkin=checkin)  # fmt: skip
-
-
-def launch_document(revision, cluster: Cluster) -> dict:
-    """The document an instance of `cluster` is rendered from: with its secrets only when the
-    cluster's owner owns the profile; otherwise without them (clusters.preflight explains)."""
-    if not preflight.is_foreign(revision.profile, cluster.owner):
-        return plain_document(revision)
-    return profile_secrets.without_secrets(revision.document, pool_password=cluster_pool_password(cluster))
+    values = userdata.variables({"name": cluster.name, "id": cluster.pk, "secret": secret}, role["name"],
+                                instance.index, instance.name, token, addresses)  # fmt: skip
+    return userdata.render_instance(
+        document, values, fmt=role["format"], driver=cloud.driver, salt_seed=salt_seed
+    )
 
 
 def cluster_pool_password(cluster: Cluster) -> str:
-    """The HTCondor pool password of a cluster whose profiles' own passwords it may not use: the
-    same for every instance (and scale-up) of the cluster, unknown outside it."""
-    key = crypto.decrypt(cluster.secret).encode()
-    return hmac.new(key, b"htcondor pool password", hashlib.sha256).hexdigest()[:32]
+    return userdata.pool_password(crypto.decrypt(cluster.secret))
 
 
 def cloud_ref(cloud: Cloud) -> dict:
@@ -336,17 +359,68 @@ def stop_instances(cluster: Cluster, instances) -> None:
         send_to_cloud(cloudside.cloud_destroy_nodes, cloud, by_cloud[cloud.pk])
 
 
-def retry_failed(cluster: Cluster) -> int:
+def retry_revisions(cluster: Cluster) -> list[dict]:
+    """Each role with failed instances: the profile revision a retry sends them with, and the
+    newer latest revision the cluster's owner may retry with instead (None when there is none)."""
+    failed = set(cluster.instances.filter(state=S.FAILED).values_list("role", flat=True))
+    roles = [role for role in cluster.snapshot["roles"] if role["name"] in failed]
+    revisions = ProfileRevision.objects.select_related("profile__latest", "profile__owner").in_bulk(
+        [role["revision"] for role in roles]
+    )
+    found = []
+    for role in roles:
+        revision = revisions[role["revision"]]
+        profile, latest = revision.profile, revision.profile.latest
+        usable = preflight.access_problem(role["name"], profile, cluster.owner) is None
+        newer = latest if usable and latest and latest.number > revision.number else None
+        found.append({"role": role["name"], "profile": profile.name, "revision": revision.number,
+                      "latest": newer.number if newer else None, "latest_id": newer.pk if newer else None})  # fmt: skip
+    return found
+
+
+def retry_failed(cluster: Cluster, *, latest: bool = False) -> int:
     """Send failed instances again, each with a new idempotency token (a node its last attempt may
-    have left behind is an orphan for the reconciler, never mistaken for the new one)."""
-    count = 0
-    for instance in cluster.instances.filter(state=S.FAILED):
-        Instance.objects.filter(pk=instance.pk).update(
-            state=S.REQUESTED, idempotency_token=uuid.uuid4(), node_id="", last_error=""
-        )
-        count += 1
-    if count:
-        event(cluster, f"retrying {count} failed instances")
-        Cluster.objects.filter(pk=cluster.pk).update(state=ClusterState.LAUNCHING)
-        transaction.on_commit(lambda: advance(cluster.pk))
+    have left behind is an orphan for the reconciler, never mistaken for the new one). `latest`:
+    roles whose profile has a newer revision use it from now on (checked like a launch first)."""
+    with transaction.atomic():
+        if latest:
+            _use_latest_revisions(Cluster.objects.select_for_update().get(pk=cluster.pk))
+        count = 0
+        for instance in cluster.instances.filter(state=S.FAILED):
+            Instance.objects.filter(pk=instance.pk).update(
+                state=S.REQUESTED, idempotency_token=uuid.uuid4(), node_id="", last_error=""
+            )
+            count += 1
+        if count:
+            event(cluster, f"retrying {count} failed instances")
+            Cluster.objects.filter(pk=cluster.pk).update(state=ClusterState.LAUNCHING)
+            transaction.on_commit(lambda: advance(cluster.pk))
     return count
+
+
+def _use_latest_revisions(cluster: Cluster) -> None:
+    newer = {found["role"]: found for found in retry_revisions(cluster) if found["latest"]}
+    if not newer:
+        return
+    snapshot, counts = cluster.snapshot, {role["name"]: role["count"] for role in cluster.snapshot["roles"]}
+    revisions = ProfileRevision.objects.select_related("profile").in_bulk(
+        [f["latest_id"] for f in newer.values()]
+    )
+    problems = []
+    for role in snapshot["roles"]:
+        if role["name"] not in newer:
+            continue
+        revision = revisions[newer[role["name"]]["latest_id"]]
+        image, cloud = Image(name=role["image"], format=role["format"]), Cloud.objects.get(pk=role["cloud"])
+        needs = {other: counts[other] for other in role["depends_on"]}
+        found = preflight.render_problem(revision, cluster.owner, role_name=role["name"], count=role["count"],
+                                         needs=needs, image=image, cloud=cloud, cluster_name=cluster.name)  # fmt: skip
+        if found:
+            problems.append(f"role {role['name']}: revision {revision.number}: {found}")
+        role["revision"] = revision.pk
+    if problems:
+        raise LaunchError(problems)
+    Cluster.objects.filter(pk=cluster.pk).update(snapshot=snapshot)
+    for name, found in newer.items():
+        cluster.instances.filter(role=name, state=S.FAILED).update(revision_id=found["latest_id"])
+        event(cluster, f"role {name} now uses revision {found['latest']} of “{found['profile']}”")

@@ -11,6 +11,7 @@ rendered from those profiles. The rules (enforced when user-data is rendered, in
 
 from __future__ import annotations
 
+from clusters import userdata
 from contexts import secrets
 
 
@@ -47,3 +48,13 @@ def secret_notice(role_name: str, revision, user) -> str | None:
         f"role {role_name}: the profile “{profile.name}” is {owner}'s, so its secrets are left out: "
         + "; ".join(parts)
     )
+
+
+def render_problem(
+    revision, owner, *, role_name, count, needs, image, cloud, cluster_name="cluster"
+) -> str | None:
+    """Why a role's instances could not get user-data for `image` on `cloud`, or None: its last
+    instance rendered as `owner`'s launch would, with the longest addresses of the roles it needs."""
+    found = userdata.sample_problem(revision, owner, role_name=role_name, count=count, needs=needs,
+                                    fmt=image.format, driver=cloud.driver, cluster_name=cluster_name)  # fmt: skip
+    return f"its user-data cannot be made for {image.name} on {cloud.name}: {found}" if found else None

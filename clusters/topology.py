@@ -25,7 +25,8 @@ class RoleShape:
     count: int = 1
     depends_on: list[str] = field(default_factory=list)
     label: str = ""  # e.g. the offering, shown in the picture
-    needs_roles: set[str] = field(default_factory=set)  # roles.<name> its profile's templates use
+    needs_roles: set[str] = field(default_factory=set)  # roles its profile names (templates, MPI)
+    uses_addresses: set[str] = field(default_factory=set)  # roles.<name> its profile's templates use
 
 
 def problems(roles: list[RoleShape]) -> list[str]:
@@ -49,6 +50,12 @@ def problems(roles: list[RoleShape]) -> list[str]:
         for other in sorted(role.needs_roles - known):
             found.append(
                 f"role {role.name!r}: its profile uses roles.{other}, which is not a role of this cluster"
+            )
+        # Its own address it always has (its host name); another role's only once that role runs.
+        for other in sorted((role.uses_addresses & known) - {role.name} - set(role.depends_on)):
+            found.append(
+                f"role {role.name!r}: its profile uses the address of role {other} (roles.{other}), so it "
+                f"must depend on {other}: add {other} to the roles it needs"
             )
     if not found:
         cycle = _cycle(roles)

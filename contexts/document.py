@@ -150,6 +150,8 @@ def _explain(error) -> str:
 
 
 def _pattern_hint(schema: dict) -> str:
+    if schema.get("x-hint"):  # the schema's own words for what its pattern wants
+        return schema["x-hint"]
     pattern = schema.get("pattern", "")
     if pattern.startswith("^[^"):
         return "no line breaks or NUL characters" if "\\n" in pattern else "no NUL characters"

@@ -7,7 +7,6 @@ lines gives the same bytes as the download.
 
 from __future__ import annotations
 
-import gzip
 import shlex
 from dataclasses import dataclass
 
@@ -51,10 +50,8 @@ class Output:
         return "application/gzip" if self.compressed else "text/plain; charset=utf-8"
 
     def filename(self, profile, revision) -> str:
-        """`<slug>-r<N>.<ext>`: .yaml or .mime for cloud-init, .ini, .sh; .gz when compressed."""
-        plain = gzip.decompress(self.data) if self.compressed else self.data
-        multipart = plain.lstrip()[:64].lower().startswith((b"content-type: multipart", b"mime-version"))
-        extension = _EXTENSIONS.get(self.fmt) or ("mime" if multipart else "yaml")
+        """`<slug>-r<N>.<ext>`: .yaml for cloud-init, .ini, .sh; .gz when compressed."""
+        extension = _EXTENSIONS.get(self.fmt) or "yaml"
         suffix = ".gz" if self.compressed else ""
         return f"{profile.slug}-r{revision.number}.{extension}{suffix}"
 

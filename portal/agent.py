@@ -18,6 +18,7 @@ agent.toml:
     [clouds.7]                         # the cloud's id in the portal (its page shows it)
     driver = "openstack"
     region = "RegionOne"
+    message_key = "..."                # opens the user-data of the cloud's create messages
     [clouds.7.credentials]
     username = "svc-portal"
     password = "..."
@@ -52,6 +53,7 @@ def make_resolver(clouds: dict):
             driver=entry["driver"],
             credentials=dict(entry.get("credentials", {})),
             options=dict(entry.get("options", {})),
+            message_key=str(entry.get("message_key", "")),
             **{k: entry[k] for k in CONFIG_FIELDS if k in entry},
         )
 

@@ -7,6 +7,7 @@ never shown, logged or sent in a task message.
 
 from datetime import timedelta
 
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -17,7 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from clusters.providers.base import CloudConfig
 from contexts.render import FORMATS
-from portal.crypto import DecryptionError, decrypt_json, encrypt_json
+from portal.crypto import DecryptionError, decrypt, decrypt_json, encrypt, encrypt_json
 
 DEFAULT_QUEUE = "default"
 CHECK_OVERDUE = timedelta(seconds=30)
@@ -75,6 +76,9 @@ class Cloud(models.Model):
     )
     # Fernet ciphertext of {parameter: value} for the driver's sensitive parameters.
     credentials = models.TextField(blank=True, editable=False)
+    # Fernet ciphertext of the key that seals the user-data in this cloud's create messages, so
+    # that the broker never holds it readable; made on first use (message_key_value).
+    message_key = models.TextField(blank=True, editable=False)
     api_concurrency = models.PositiveIntegerField(
         "API concurrency",
         default=10,
@@ -151,8 +155,19 @@ class Cloud(models.Model):
             return []
 
     @sensitive_variables()
+    def message_key_value(self) -> str:
+        """The key that seals the user-data of this cloud's create messages (its gateway agent holds
+        it too); made the first time it is needed, once even when two processes ask at once."""
+        if not self.message_key:
+            made = encrypt(Fernet.generate_key().decode())
+            Cloud.objects.filter(pk=self.pk, message_key="").update(message_key=made)
+            self.message_key = Cloud.objects.values_list("message_key", flat=True).get(pk=self.pk)
+        return decrypt(self.message_key)
+
+    @sensitive_variables()
     def config(self) -> CloudConfig:
         return CloudConfig(
+            message_key=self.message_key_value(),
             driver=self.driver,
             credentials=decrypt_json(self.credentials),
             host=self.host,

@@ -46,6 +46,8 @@ class CloudConfig:
     region: str = ""
     zone: str = ""
     options: dict = field(default_factory=dict)  # the driver's other, non-secret parameters
+    # Opens the user-data in this cloud's create messages (clusters.cloudside.open_user_data).
+    message_key: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import urlencode
 
 from libcloud.common.types import InvalidCredsError
 from libcloud.compute.base import NodeImage, NodeSize
@@ -83,8 +84,22 @@ class CompatibleEC2Response(EC2Response):
         return text
 
 
+# Calls whose parameters go in a POST body, not the URL: RunInstances carries the user-data, which
+# holds passwords' hashes and the instance's token, and URLs end up in servers' and proxies' logs.
+POSTED_ACTIONS = frozenset({"RunInstances"})
+
+
 class CompatibleEC2Connection(EC2Connection):
     responseCls = CompatibleEC2Response
+
+    def request(self, action, params=None, data=None, headers=None, method="GET", **kwargs):
+        if method == "GET" and data is None and (params or {}).get("Action") in POSTED_ACTIONS:
+            # The EC2 query API takes the same parameters form-encoded in a POST body (what the AWS
+            # SDKs send); signature version 4 then signs the body's hash.
+            body = urlencode({**params, "Version": self.version})
+            headers = {**(headers or {}), "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+            return super().request(action, params={}, data=body, headers=headers, method="POST", **kwargs)
+        return super().request(action, params=params, data=data, headers=headers, method=method, **kwargs)
 
 
 class CompatibleEC2NodeDriver(EC2NodeDriver):

@@ -75,6 +75,7 @@ class FaultProxy:
         self.fail_rate, self.fault, self.quota = fail_rate, fault, quota
         self.host = host
         self.calls: Counter = Counter()  # requests by Action
+        self.requests: list[tuple[str, str, str]] = []  # (method, path with query, Action) of each
         self.faults: Counter = Counter()  # error codes answered instead of the cloud's
         self.admitted = 0  # RunInstances let through to the cloud
         self.held = 0  # answers being kept back right now
@@ -117,6 +118,7 @@ class FaultProxy:
         with self._lock:
             self.calls.clear()
             self.faults.clear()
+            self.requests.clear()
 
     # ------------------------------------------------------------------ decisions
 
@@ -172,6 +174,7 @@ class _Handler(BaseHTTPRequestHandler):
         action = action_of(self.path, body)
         with proxy._lock:
             proxy.calls[action] += 1
+            proxy.requests.append((self.command, self.path, action))
         if action == "RunInstances" and (error := proxy._admit()):
             return self._answer(*error_answer(error))
         status, headers, answer = proxy._forward(self.command, self.path, self.headers, body)

@@ -185,3 +185,38 @@ def run_here(queues: Queues, count: int) -> list[tuple[str, list]]:
         for name, args in taken:
             tasks[name].apply(args=args).get()
     return taken
+
+
+def monitor_cycle(cloud, queues: Queues, django_capture_on_commit_callbacks) -> dict:
+    """One monitoring cycle of `cloud`, its cloud side run here, destroys included (the cloud side
+    of what the cycle sets off, such as creates of roles that were waiting, stays queued)."""
+    from clusters import cloudside, recording
+
+    with django_capture_on_commit_callbacks(execute=True):
+        recording.monitor_cloud(cloud)
+    [(task, args)] = take_messages(queues.cloud, 1)
+    assert task == "clusters.cloud_list_nodes"
+    with reports_to(queues.results):
+        cloudside.cloud_list_nodes.apply(args=args).get()
+    [(task, (cloud_id, _cycle, nodes, error))] = take_messages(queues.results, 1)
+    assert (cloud_id, error) == (cloud.pk, "")
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = recording.node_list(cloud_id, nodes, error)
+    with app.connection_for_read() as connection:
+        pending = connection.default_channel.client.llen(_queue_key(queues.cloud))
+    if pending:
+        for task, args in take_messages(queues.cloud, pending):
+            if task == "clusters.cloud_destroy_nodes":
+                with reports_to(queues.results):
+                    cloudside.cloud_destroy_nodes.apply(args=args).get()
+            else:
+                send_again(queues.cloud, task, args)
+    return outcome
+
+
+def _queue_key(queue: str) -> str:
+    return app.conf.broker_transport_options.get("global_keyprefix", "") + queue
+
+
+def send_again(queue: str, task: str, args: list) -> None:
+    app.send_task(task, args=args, queue=queue)

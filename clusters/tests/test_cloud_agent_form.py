@@ -117,7 +117,7 @@ def test_the_agent_config_skeleton_names_this_cloud_and_no_secret(alice, setting
     assert config["clouds"][str(cloud.pk)] == {
         "driver": "ec2", "host": "ec2.example.org", "port": 8773, "path": "/", "secure": False,
         "region": "us-east-1", "credentials": {"key": "<Access key ID>", "secret": "<Secret access key>"},
-        "options": {"image_owner": "self"},
+        "options": {"image_owner": "self"}, "message_key": cloud.message_key_value(),
     }  # fmt: skip
 
 

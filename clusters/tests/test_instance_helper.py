@@ -2,11 +2,14 @@
 check-in and rendezvous from the VM's side (SPEC §6). The user-data runs in a sandbox: its
 absolute paths are moved under a temporary directory and `chown` does nothing."""
 
+import base64
+import json
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from clusters.models import Instance, InstanceState, RendezvousEntry
 from clusters.tests.instance_helpers import make_cluster, make_instance
@@ -15,7 +18,7 @@ from contexts.render.checkin import HELPER_PATH, TOKEN_PATH, helper_script
 from contexts.tests.render_samples import SALT_SEED, VARIABLES
 
 pytestmark = pytest.mark.django_db(transaction=True)
-SANDBOXED = ("/usr/local/bin/", "/etc/context-portal/", "/var/lib/context-portal/")
+SANDBOXED = ("/usr/local/bin/", "/etc/context-portal/", "/var/lib/context-portal/", "/run/context-portal/")
 
 
 def sandboxed(text: str, root: Path) -> str:
@@ -151,7 +154,7 @@ def test_shell_user_data_reports_the_scripts_that_failed(api, alice, tmp_path):
     instance.refresh_from_db()
     assert instance.state == InstanceState.RUNNING
     assert instance.checkin_status == "failed"
-    assert instance.checkin_message == f"failed: {root}/var/lib/context-portal/scripts/02-broken (status 3)"
+    assert instance.checkin_message == "failed: script 02-broken (exit 3)"
     assert Instance.objects.get(pk=instance.pk).cluster.events.filter(level="error").count() == 1
 
 
@@ -166,3 +169,55 @@ def test_shell_user_data_that_stops_reports_the_section(api, alice, tmp_path):
     assert instance.checkin_status == "failed"
     assert instance.checkin_message.startswith("stopped with status ")
     assert instance.checkin_message.endswith("in: Scripts, in the profile's order")
+
+
+def run_cloud_init_user_data(root: Path, api: str, token: str, document: dict) -> subprocess.CompletedProcess:
+    """What cloud-init does with the cloud-config's files and commands, with cloud-init's own code
+    (Debian's package) making the runcmd script: the files written, then that script run by sh."""
+    user_data = render(
+        document, VARIABLES, "cloud-init", salt_seed=SALT_SEED, checkin={"url": api, "token": token}
+    )
+    config = yaml.safe_load(sandboxed(user_data.decode(), root))
+    for entry in config["write_files"]:
+        path = Path(entry["path"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        content = entry["content"]
+        path.write_bytes(base64.b64decode(content) if entry.get("encoding") == "b64" else content.encode())
+        path.chmod(int(entry["permissions"], 8))
+    shellify = "import json, sys; from cloudinit import util; print(util.shellify(json.load(sys.stdin)))"
+    made = subprocess.run(["/usr/bin/python3", "-c", shellify], input=json.dumps(config["runcmd"]),
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    runcmd = root / "runcmd"
+    runcmd.write_text(made.stdout)
+    return run(root, "sh", str(runcmd))
+
+
+def test_cloud_init_user_data_reports_the_scripts_that_failed_with_their_exit_codes(api, alice, tmp_path):
+    instance, token = make_instance(make_cluster(alice))
+    root = sandbox(tmp_path, "vm")
+    document = {
+        "schema": 1,
+        "scripts": [
+            {"name": "fine", "body": "true\n"},
+            {"name": "broken", "body": "exit 3\n"},
+            {"name": "checks", "language": "python", "body": "import sys\nsys.exit(4)\n"},
+            {"name": "last", "language": "bash", "body": f"touch {root}/last-ran\n"},
+        ],
+    }
+    result = run_cloud_init_user_data(root, api, token, document)
+    assert result.returncode == 0, result.stderr
+    assert (root / "last-ran").exists(), "a failed script does not stop the ones after it"
+    instance.refresh_from_db()
+    assert (instance.state, instance.checkin_status) == (InstanceState.RUNNING, "failed")
+    assert instance.checkin_message == "failed: script 02-broken (exit 3), script 03-checks (exit 4)"
+
+
+def test_cloud_init_user_data_checks_in_ready_when_every_script_ran(api, alice, tmp_path):
+    instance, token = make_instance(make_cluster(alice))
+    root = sandbox(tmp_path, "vm")
+    document = {"schema": 1, "scripts": [{"name": "publish", "body": f"{HELPER_PATH} kv put role worker\n"}]}
+    result = run_cloud_init_user_data(root, api, token, document)
+    assert result.returncode == 0, result.stderr
+    instance.refresh_from_db()
+    assert (instance.state, instance.checkin_status) == (InstanceState.READY, "ready")
+    assert RendezvousEntry.objects.get(cluster=instance.cluster, key="role").value == "worker"

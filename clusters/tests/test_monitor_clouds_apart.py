@@ -7,10 +7,10 @@ every destroy the record sends, so what a worker would do to the nodes really ha
 
 import pytest
 
-from clusters import cloudside, launcher, recording
+from clusters import cloudside, launcher
 from clusters.models import Instance
 from clusters.tests.cloud_helpers import cloud_from_config
-from clusters.tests.fault_helpers import Queues, one_role_definition, reports_to, take_messages
+from clusters.tests.fault_helpers import Queues, monitor_cycle, one_role_definition, take_messages
 from clusters.tests.launch_helpers import cloud_with_offering
 from clusters.tests.test_monitor import node_state, run_nodes
 from portal.celery import app
@@ -37,32 +37,6 @@ def cloud_ec2(cloud):
 
     return boto3.client("ec2", region_name=cloud.region, endpoint_url=f"http://{cloud.host}:{cloud.port}",
                         aws_access_key_id="k", aws_secret_access_key="s")  # fmt: skip
-
-
-def monitor_cycle(cloud, queues: Queues, django_capture_on_commit_callbacks) -> dict:
-    """One monitoring cycle of `cloud`, its cloud side run here, destroys included."""
-    with django_capture_on_commit_callbacks(execute=True):
-        recording.monitor_cloud(cloud)
-    [(task, args)] = take_messages(queues.cloud, 1)
-    assert task == "clusters.cloud_list_nodes"
-    with reports_to(queues.results):
-        cloudside.cloud_list_nodes.apply(args=args).get()
-    [(task, (cloud_id, _cycle, nodes, error))] = take_messages(queues.results, 1)
-    assert (cloud_id, error) == (cloud.pk, "")
-    with django_capture_on_commit_callbacks(execute=True):
-        outcome = recording.node_list(cloud_id, nodes, error)
-    with app.connection_for_read() as connection:
-        pending = connection.default_channel.client.llen(_queue_key(queues.cloud))
-    if pending:
-        for task, args in take_messages(queues.cloud, pending):
-            assert task == "clusters.cloud_destroy_nodes"
-            with reports_to(queues.results):
-                cloudside.cloud_destroy_nodes.apply(args=args).get()
-    return outcome
-
-
-def _queue_key(queue: str) -> str:
-    return app.conf.broker_transport_options.get("global_keyprefix", "") + queue
 
 
 def test_a_clouds_monitor_leaves_the_nodes_of_another_cloud_on_the_same_account_alone(

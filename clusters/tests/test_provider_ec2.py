@@ -186,17 +186,21 @@ NAMESPACES = [
 
 @contextmanager
 def recorded_ec2(answers: dict, status: int = 200):
-    """A tiny HTTP server answering each EC2 Action with a recorded body."""
+    """A tiny HTTP server answering each EC2 Action (in the query or a form body) with a recorded body."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
-            action = parse_qs(urlsplit(self.path).query).get("Action", [""])[0]
+            length = int(self.headers.get("Content-Length") or 0)
+            form = self.rfile.read(length).decode() if length else urlsplit(self.path).query
+            action = parse_qs(form).get("Action", [""])[0]
             body = answers[action].encode()
             self.send_response(status)
             self.send_header("Content-Type", "text/xml")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        do_POST = do_GET  # RunInstances is posted
 
         def log_message(self, *args):
             pass

@@ -88,7 +88,9 @@ def _live_context(cluster) -> dict:
 @login_required
 def cluster_detail(request, cluster_id):
     cluster = get_cluster_for_user(request, cluster_id)
-    return render(request, "clusters/cluster_detail.html", _live_context(cluster))
+    retry = launcher.retry_revisions(cluster)
+    context = {**_live_context(cluster), "retry": retry, "newer_revisions": any(r["latest"] for r in retry)}
+    return render(request, "clusters/cluster_detail.html", context)
 
 
 @login_required
@@ -126,7 +128,11 @@ def cluster_terminate(request, cluster_id):
 @require_POST
 def cluster_retry(request, cluster_id):
     cluster = get_cluster_for_user(request, cluster_id)
-    count = launcher.retry_failed(cluster)
+    try:
+        count = launcher.retry_failed(cluster, latest=request.POST.get("revision") == "latest")
+    except launcher.LaunchError as exc:
+        messages.error(request, "Not retried: " + "; ".join(exc.messages))
+        return redirect(cluster)
     messages.info(request, f"Retrying {count} failed instances." if count else "No failed instance to retry.")
     return redirect(cluster)
 

@@ -8,6 +8,7 @@ without a timestamp), so the preview, the API and `render_profile` agree byte fo
 from __future__ import annotations
 
 import gzip
+import re
 
 from jsonschema import Draft202012Validator
 
@@ -50,6 +51,7 @@ def render(
         rendered = render_document(document, variables)
     except TemplateProblem as exc:
         raise RenderError(str(exc)) from None
+    _check_host_name(rendered.get("hostname"))
     _check_template_results(document, rendered)
     try:
         data = _BUILDERS[fmt](Context(rendered, variables, salt_seed, redact, portal_checkin))
@@ -69,10 +71,24 @@ def _check_template_results(document: dict, rendered: dict) -> None:
         return
     for error in _validator.iter_errors({"schema": 1, **changed}):
         path = format_path(tuple(error.absolute_path)) or "document"
-        if error.validator == "pattern" and "\\n" in error.schema.get("pattern", ""):
+        if error.validator == "pattern" and isinstance(error.instance, str) and "\n" in error.instance:
             raise RenderError(f"{path}: the template produced a line break, which is not allowed here")
         raise RenderError(
             f"{path}: the template produced a value that is not allowed here ({error.message[:80]})"
+        )
+
+
+_HOST_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def _check_host_name(name: str | None) -> None:
+    """A host name (RFC 1123) once its templates ran: the formats hand it to `hostname` as it is."""
+    if name is None:
+        return
+    labels = name.rstrip(".").split(".")
+    if len(name) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+        raise RenderError(
+            f"hostname: {name!r} is not a valid host name (letters, digits and '-', in labels separated by '.')"
         )
 
 

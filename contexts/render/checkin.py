@@ -19,6 +19,9 @@ from contexts.render.common import File, RenderError, quote
 
 HELPER_PATH = "/usr/local/bin/portal-instance"
 TOKEN_PATH = "/etc/context-portal/instance.token"  # noqa: S105 (a path)
+# What failed in this boot's run of the user-data, a line each (`portal-instance run`); under /run,
+# so a later boot starts with none.
+FAILED_PATH = "/run/context-portal/failed"
 
 # Tokens go into a curl config line between double quotes: no quote, backslash or space may occur.
 _TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{16,512}")
@@ -54,10 +57,22 @@ def command(status: str) -> list[str]:
     return [HELPER_PATH, "checkin", status]
 
 
+def run_command(label: str, argv: list[str]) -> list[str]:
+    """`argv` run by the helper, which notes a failure under `label` and goes on."""
+    return [HELPER_PATH, "run", label, *argv]
+
+
+def finish_command() -> list[str]:
+    """Check in `ready`, or `failed` naming what `run_command` saw fail."""
+    return [HELPER_PATH, "finish"]
+
+
 def helper_script(url: str) -> str:
     """`portal-instance` for the instance API at `url`; indented with spaces, so cloud-config can
     show it as a readable literal block (YAML block scalars may not start a line with a tab)."""
-    return _HELPER.replace("@API@", quote(url)).replace("@TOKEN_PATH@", TOKEN_PATH)
+    return (
+        _HELPER.replace("@API@", quote(url)).replace("@TOKEN_PATH@", TOKEN_PATH).replace("@FAILED@", FAILED_PATH)
+    )
 
 
 _HELPER = r"""#!/bin/sh
@@ -65,12 +80,16 @@ _HELPER = r"""#!/bin/sh
 #   portal-instance checkin booted|ready|failed [MESSAGE]
 #   portal-instance kv get KEY [--wait SECONDS]   print the value of KEY, waiting for it
 #   portal-instance kv put KEY [VALUE]            publish VALUE (standard input when omitted)
+#   portal-instance run LABEL COMMAND [ARG...]    run COMMAND; if it fails, note LABEL and go on
+#   portal-instance finish                        check in ready, or failed naming what run noted
 # Exit status: 0 done, 1 failed or no such key, 2 bad usage. The token stays in a root-only file
 # and reaches curl on its standard input, never on a command line.
 set -eu
+caller_umask=$(umask)
 umask 077
 API=@API@
 TOKEN_FILE=@TOKEN_PATH@
+FAILED_FILE=@FAILED@
 
 die() {
     echo "portal-instance: $*" >&2
@@ -81,6 +100,8 @@ usage() {
     echo "usage: portal-instance checkin booted|ready|failed [MESSAGE]" >&2
     echo "       portal-instance kv get KEY [--wait SECONDS]" >&2
     echo "       portal-instance kv put KEY [VALUE]" >&2
+    echo "       portal-instance run LABEL COMMAND [ARG...]" >&2
+    echo "       portal-instance finish" >&2
     exit 2
 }
 
@@ -158,12 +179,36 @@ prepare() {
     trap 'rm -f "$body" "$value"' EXIT
 }
 
+checkin() {
+    prepare
+    call POST checkin --data-urlencode "status=$1" --data-urlencode "message=$2"
+}
+
 case ${1:-} in
 checkin)
     case ${2:-} in booted | ready | failed) ;; *) usage ;; esac
     [ $# -le 3 ] || usage
-    prepare
-    call POST checkin --data-urlencode "status=$2" --data-urlencode "message=${3:-}"
+    checkin "$2" "${3:-}"
+    ;;
+run)
+    [ $# -ge 3 ] || usage
+    label=$2
+    shift 2
+    status=0
+    (umask "$caller_umask" && exec "$@") || status=$?
+    if [ "$status" -ne 0 ]; then
+        echo "portal-instance: $label failed with exit status $status" >&2
+        mkdir -p "$(dirname "$FAILED_FILE")"
+        printf '%s (exit %s)\n' "$label" "$status" >>"$FAILED_FILE"
+    fi
+    ;;
+finish)
+    [ $# -eq 1 ] || usage
+    if [ -s "$FAILED_FILE" ]; then
+        checkin failed "failed: $(awk 'NR > 1 { printf ", " } { printf "%s", $0 }' "$FAILED_FILE")"
+    else
+        checkin ready ""
+    fi
     ;;
 kv)
     [ $# -ge 3 ] || usage

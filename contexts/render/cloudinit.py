@@ -1,6 +1,7 @@
-"""The `cloud-init` format: a `#cloud-config` document, or a MIME archive when scripts need one.
+"""The `cloud-init` format: one `#cloud-config` document.
 
 Mapping choices (checked against the cloud-init 22.4 schema that Debian ships):
+- a host name comes with `manage_etc_hosts`, so the name resolves on the host itself;
 - users keep the image's `default` user first, so the provider's key pair still logs in;
 - a user password becomes `hashed_passwd` (applied even when the account exists), root's goes
   through `chpasswd.users` with `type: hash`;
@@ -10,25 +11,19 @@ Mapping choices (checked against the cloud-init 22.4 schema that Debian ships):
 - puppet and ansible-pull use cloud-init's own modules; the other services are files + `runcmd`;
 - `cloud_config` is merged last: mappings recursively, lists appended, anything else replaced.
 
-Scripts: run-once sh/bash scripts are `runcmd` entries (`[bash, -c, body]`), after the service
-commands and in document order; every-boot scripts go to `/var/lib/cloud/scripts/per-boot/NN-name`.
-cloud-init cannot run a Python script from `runcmd` with its shebang, so when any run-once script is
-in another language the output becomes a MIME multipart archive: part 1 is the cloud-config, then
-every run-once script, in document order, is a `text/x-shellscript` part named `script-NN-name`.
-cloud-init runs those parts sorted by name after its own `runcmd` script ("runcmd" < "script-..."),
-so the order (services, then scripts as listed) is the same either way.
+Scripts: a run-once script, in any language, is written to `/var/lib/context-portal/scripts/NN-name`
+(as the shell format does) and run by its path from `runcmd`, after the service commands and in
+document order, so its shebang picks the interpreter; every-boot scripts go to
+`/var/lib/cloud/scripts/per-boot/NN-name`.
 
 Check-in (`render(..., checkin=...)`): the token file and the `portal-instance` helper lead
-`write_files`; `portal-instance checkin booted` is the first `runcmd` entry and `... ready` the last
-(after the profile's own `cloud_config` runcmd), or, in a MIME archive, a last part named
-`script-zz-portal-ready`, which sorts after every script part.
+`write_files`; `portal-instance checkin booted` is the first `runcmd` entry; every service command
+and script runs through `portal-instance run LABEL ...`, which notes a failure (exit status and
+all) and goes on, as `runcmd` does; the last entry, `portal-instance finish` (after the profile's
+own `cloud_config` runcmd), checks in `ready`, or `failed` naming each step that failed.
 """
 
 from __future__ import annotations
-
-import hashlib
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 
 import yaml
 
@@ -37,20 +32,20 @@ from contexts.render.common import (
     SUDO_RULE,
     Context,
     File,
+    command_label,
     env_plan,
     files_plan,
     merge_plans,
     needs_binary_encoding,
     run_once,
     script_file_name,
+    script_path,
     script_text,
     service_plan,
 )
 from contexts.render.common import b64 as encode_b64
 
 PER_BOOT_DIR = "/var/lib/cloud/scripts/per-boot"
-READY_PART = "script-zz-portal-ready"
-_RUNCMD_SHELLS = {"sh": "sh", "bash": "bash"}
 
 
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
@@ -71,6 +66,10 @@ def build(ctx: Context) -> bytes:
     for key in ("hostname", "timezone", "locale"):
         if key in doc:
             config[key] = doc[key]
+    if "hostname" in doc:
+        # /etc/hosts names the host (127.0.1.1 on Debian): its name resolves before any DNS knows
+        # it, which HTCondor and MPI need.
+        config = {"hostname": config.pop("hostname"), "manage_etc_hosts": True, **config}
     if doc.get("users"):
         config["users"] = ["default", *(_user(ctx, user) for user in doc["users"])]
     files: list[File] = []
@@ -100,9 +99,11 @@ def build(ctx: Context) -> bytes:
         config["packages"] = packages
 
     scripts = doc.get("scripts") or []
+    once = [(i, s) for i, s in enumerate(scripts) if run_once(s)]
     if ctx.checkin:
         files = [*ctx.checkin.files(), *files]
     files += plan.files
+    files += [File(script_path(i, s), script_text(s), mode="0700") for i, s in once]
     files += [
         File(f"{PER_BOOT_DIR}/{script_file_name(i, s)}", script_text(s), mode="0755")
         for i, s in enumerate(scripts)
@@ -117,28 +118,20 @@ def build(ctx: Context) -> bytes:
     if "ansible_pull" in services:
         config["ansible"] = _ansible(services["ansible_pull"])
 
-    once = [(i, s) for i, s in enumerate(scripts) if run_once(s)]
-    as_parts = any(s.get("language", "sh") not in _RUNCMD_SHELLS for _i, s in once)
-    runcmd = list(plan.commands)
-    if not as_parts:
-        runcmd += [[_RUNCMD_SHELLS[s.get("language", "sh")], "-c", s["body"]] for _i, s in once]
-    if runcmd:
-        config["runcmd"] = runcmd
+    steps = [(command_label(argv), argv) for argv in plan.commands]
+    steps += [(f"script {script_file_name(i, s)}", [script_path(i, s)]) for i, s in once]
+    if ctx.checkin:  # each step through the helper, which notes what failed for the last check-in
+        steps = [(label, checkin.run_command(label, argv)) for label, argv in steps]
+    if steps:
+        config["runcmd"] = [argv for _label, argv in steps]
 
     config = deep_merge(config, doc.get("cloud_config") or {})
-    parts = [(f"script-{script_file_name(i, s)}", script_text(s)) for i, s in once]
     if ctx.checkin:
-        config["runcmd"] = [checkin.command("booted"), *_as_list(config.get("runcmd"))]
-        if as_parts:
-            parts.append((READY_PART, f"#!/bin/sh\nexec {' '.join(checkin.command('ready'))}\n"))
-        else:
-            config["runcmd"].append(checkin.command("ready"))
+        config["runcmd"] = [checkin.command("booted"), *_as_list(config.get("runcmd")), checkin.finish_command()]
     text = "#cloud-config\n" + yaml.dump(
         config, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1 << 30
     )
-    if not as_parts:
-        return text.encode()
-    return _mime_archive(text, parts)
+    return text.encode()
 
 
 def _as_list(value) -> list:
@@ -196,18 +189,3 @@ def deep_merge(base, extra):
     if isinstance(base, list) and isinstance(extra, list):
         return base + extra
     return extra
-
-
-def _mime_archive(cloud_config: str, scripts: list[tuple[str, str]]) -> bytes:
-    """multipart/mixed with a boundary derived from the content: same input, same bytes."""
-    parts = [
-        ("cloud-config", "cloud-config", cloud_config),
-        *((name, "x-shellscript", t) for name, t in scripts),
-    ]
-    digest = hashlib.sha256("\0".join(text for _name, _kind, text in parts).encode()).hexdigest()
-    archive = MIMEMultipart(boundary=f"==context-portal-{digest[:32]}==")
-    for name, subtype, text in parts:
-        part = MIMEText(text, subtype, "us-ascii" if text.isascii() else "utf-8")
-        part.add_header("Content-Disposition", "attachment", filename=name)
-        archive.attach(part)
-    return archive.as_bytes()

@@ -62,6 +62,20 @@ def octal_mode(mode: str | None, default: str = "0644") -> str:
     return mode if len(mode) == 4 else "0" + mode
 
 
+# Where every format installs the run-once scripts (run by path, in the document's order).
+SCRIPTS_DIR = "/var/lib/context-portal/scripts"
+
+
+def script_path(index: int, script: dict) -> str:
+    return f"{SCRIPTS_DIR}/{script_file_name(index, script)}"
+
+
+def command_label(argv: list[str]) -> str:
+    """A short name for a service command in failure reports: `systemctl restart condor`."""
+    words = argv[2].split() if len(argv) > 2 and argv[1] == "-c" else list(argv)
+    return " ".join(words[:3])
+
+
 def script_file_name(index: int, script: dict) -> str:
     """`01-setup`: the list position keeps the document's order when a directory is run sorted."""
     return f"{index + 1:02d}-{script['name']}"

@@ -26,6 +26,7 @@ from contexts.render.common import (
     Context,
     File,
     b64,
+    command_label,
     env_plan,
     files_plan,
     merge_plans,
@@ -33,11 +34,11 @@ from contexts.render.common import (
     quote,
     run_once,
     script_file_name,
+    script_path,
     script_text,
     service_plan,
 )
 
-STATE_DIR = "/var/lib/context-portal"
 BOOT_DIR = "/etc/context-portal/boot.d"
 BOOT_RUNNER = "/etc/context-portal/boot.sh"
 BOOT_UNIT = "/etc/systemd/system/context-portal-boot.service"
@@ -93,9 +94,22 @@ cp_keys() {
 	chown "$1:" "$cp_home/.ssh"
 }
 
-# cp_run COMMAND...: report a failure and go on, as cloud-init's runcmd does.
+# cp_as LABEL COMMAND...: run COMMAND; a failure is reported under LABEL and the rest goes on,
+# as cloud-init's runcmd does.
+cp_as() {
+	cp_label=$1
+	shift
+	"$@" || cp_failure "$cp_label" $?
+}
+
+# cp_failure LABEL STATUS: say what failed.
+cp_failure() {
+	echo "context-portal: $1 failed with exit status $2" >&2
+}
+
+# cp_run COMMAND...: cp_as, labelled by the command's name.
 cp_run() {
-	"$@" || echo "context-portal: $1 failed with status $?" >&2
+	cp_as "$1" "$@"
 }
 
 # cp_once SCRIPT: run an installed script unless it already ran on this machine.
@@ -104,7 +118,7 @@ cp_once() {
 	[ -e "$cp_marker" ] && return 0
 	mkdir -p /var/lib/context-portal/done
 	: >"$cp_marker"
-	cp_run "$1"
+	cp_as "script $(basename "$1")" "$1"
 }
 """
 
@@ -145,13 +159,10 @@ def with_checkin(sections: list[str], checkin: portal_checkin.Checkin) -> list[s
         helper_file.content + delimiter,
         "cp_failed=",
         "cp_step=start",
-        "# cp_run also remembers what failed, for the check-in at the end.",
-        "cp_run() {",
-        '\t"$@" || {',
-        "\t\tcp_status=$?",
-        '\t\techo "context-portal: $1 failed with status $cp_status" >&2',
-        '\t\tcp_failed="${cp_failed:+$cp_failed, }$1 (status $cp_status)"',
-        "\t}",
+        "# cp_failure also remembers what failed, for the check-in at the end.",
+        "cp_failure() {",
+        '\techo "context-portal: $1 failed with exit status $2" >&2',
+        '\tcp_failed="${cp_failed:+$cp_failed, }$1 (exit $2)"',
         "}",
         "cp_checkin() {",
         f'\t{helper} checkin "$@" || echo "context-portal: the $1 check-in did not reach the portal" >&2',
@@ -189,6 +200,8 @@ def system_section(doc: dict, *, hostname: bool) -> str:
     if hostname and doc.get("hostname"):
         name = quote(doc["hostname"])
         lines += [f"hostname {name}", f"printf '%s\\n' {name} >/etc/hostname"]
+    if doc.get("hostname"):
+        lines += hosts_lines(doc["hostname"])
     if doc.get("timezone"):
         zone = quote(doc["timezone"])
         lines += [
@@ -202,6 +215,16 @@ def system_section(doc: dict, *, hostname: bool) -> str:
             "cp /etc/locale.conf /etc/default/locale",
         ]
     return _section("System", lines)
+
+
+def hosts_lines(hostname: str) -> list[str]:
+    """The host's name in /etc/hosts on 127.0.1.1 (as Debian and cloud-init do), replacing any
+    line there: the name resolves before any DNS knows it, which HTCondor and MPI need."""
+    names = " ".join(dict.fromkeys([hostname, hostname.split(".")[0]]))
+    return [
+        "sed -i '/^127\\.0\\.1\\.1[[:space:]]/d' /etc/hosts 2>/dev/null || :",
+        f"printf '127.0.1.1 %s\\n' {quote(names)} >>/etc/hosts",
+    ]
 
 
 # What amiconfig's `users=` cannot say about a user (it says name, group and password hash).
@@ -273,7 +296,7 @@ def write_file(file: File) -> str:
 
 
 def commands_section(commands: list[list[str]]) -> str:
-    return _section("Services", [f"cp_run {command(argv)}" for argv in commands])
+    return _section("Services", [f"cp_as {quote(command_label(argv))} {command(argv)}" for argv in commands])
 
 
 def scripts_section(scripts: list[dict]) -> str:
@@ -282,7 +305,7 @@ def scripts_section(scripts: list[dict]) -> str:
     for index, script in enumerate(scripts):
         name = script_file_name(index, script)
         if run_once(script):
-            path = f"{STATE_DIR}/scripts/{name}"
+            path = script_path(index, script)
             lines += [write_file(File(path, script_text(script), mode="0700")), f"cp_once {quote(path)}"]
         else:
             every_boot.append(File(f"{BOOT_DIR}/{name}", script_text(script), mode="0755"))

@@ -44,13 +44,13 @@ def test_the_pool_password_is_only_in_the_owners_download(alice_client, alice, c
 
 
 @pytest.mark.django_db
-def test_a_multipart_download_is_named_mime(alice_client, alice):
+def test_a_cloud_init_download_with_a_python_script_is_still_one_yaml_document(alice_client, alice):
     document = full_document()
     document["scripts"].append({"name": "report", "language": "python", "body": "print('hi')\n"})
     profile = make_profile(alice, document=document)
     response = alice_client.get(f"/profiles/{profile.pk}/download/cloud-init/?{QUERY}")
-    assert response.content.startswith(b"Content-Type: multipart/mixed")
-    assert response["Content-Disposition"].endswith('-r1.mime"')
+    assert response.content.startswith(b"#cloud-config\n")
+    assert response["Content-Disposition"].endswith('-r1.yaml"')
 
 
 @pytest.mark.django_db

@@ -3,7 +3,6 @@
 last; without `checkin` nothing changes (the golden files of test_render_golden)."""
 
 import base64
-import email
 import os
 import re
 from pathlib import Path
@@ -15,7 +14,7 @@ from contexts.render import FORMATS, RenderError, render
 from contexts.render.checkin import HELPER_PATH, TOKEN_PATH, helper_script
 from contexts.templating import check_templates, parse_variables, preview_variables
 from contexts.tests.render_samples import EXAMPLES, SALT_SEED, VARIABLES, render_example
-from contexts.tests.test_render_cloud_init_schema import assert_cloud_init_accepts, cloud_config_of
+from contexts.tests.test_render_cloud_init_schema import assert_cloud_init_accepts
 from contexts.tests.test_render_shell import amiconfig_sh_part, sh_syntax_errors
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
@@ -52,7 +51,7 @@ def test_output_is_deterministic_and_differs_only_with_checkin(fmt):
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_cloud_init_with_checkin_passes_cloud_init_schema(name, tmp_path):
-    assert_cloud_init_accepts(cloud_config_of(with_checkin(name, "cloud-init")), tmp_path)
+    assert_cloud_init_accepts(with_checkin(name, "cloud-init"), tmp_path)
 
 
 @pytest.mark.parametrize("fmt", ["shell", "amiconfig"])
@@ -90,22 +89,19 @@ def test_cloud_init_checks_in_booted_first_and_ready_last_after_the_profile_runc
     config = yaml.safe_load(render(document, VARIABLES, salt_seed=SALT_SEED, checkin=CHECKIN))
     assert config["runcmd"] == [
         [HELPER_PATH, "checkin", "booted"],
-        ["sh", "-c", "echo setting up"],
+        [HELPER_PATH, "run", "script 01-setup", "/var/lib/context-portal/scripts/01-setup"],
         ["echo", "from the profile"],
-        [HELPER_PATH, "checkin", "ready"],
+        [HELPER_PATH, "finish"],
     ]
 
 
-def test_in_a_mime_archive_ready_is_the_last_part_after_every_script(tmp_path):
-    archive = email.message_from_bytes(with_checkin("mpi-node", "cloud-init"))
-    names = [part.get_filename() for part in archive.get_payload()]
-    assert names == ["cloud-config", "script-01-prepare", "script-02-check-peers", "script-zz-portal-ready"]
-    assert sorted(names[1:]) == names[1:], "cloud-init runs the parts sorted by name"
-    ready = archive.get_payload()[-1].get_payload(decode=True).decode()
-    assert ready == f"#!/bin/sh\nexec {HELPER_PATH} checkin ready\n"
-    config = yaml.safe_load(cloud_config_of(with_checkin("mpi-node", "cloud-init")))
+def test_cloud_init_runs_every_service_command_and_script_through_the_helper_then_finishes():
+    config = yaml.safe_load(with_checkin("mpi-node", "cloud-init"))
     assert config["runcmd"][0] == [HELPER_PATH, "checkin", "booted"]
-    assert [HELPER_PATH, "checkin", "ready"] not in config["runcmd"]
+    assert config["runcmd"][-1] == [HELPER_PATH, "finish"]
+    steps = config["runcmd"][1:-1]
+    assert all(step[:2] == [HELPER_PATH, "run"] for step in steps)
+    assert [step[2] for step in steps][-2:] == ["script 01-prepare", "script 02-check-peers"]
 
 
 @pytest.mark.parametrize("fmt", ["shell", "amiconfig"])
@@ -123,9 +119,9 @@ def test_shell_checks_in_booted_before_the_sections_and_ready_or_failed_after_th
     script = sh_of(with_checkin("htcondor-worker", fmt), fmt)
     booted = script.index("\ncp_checkin booted\n")
     first_section = script.index("\n# ", booted)
-    assert script.index("\ncp_run 'systemctl' 'restart' 'condor'\n") > first_section
+    assert script.index("\ncp_as 'systemctl restart condor' 'systemctl' 'restart' 'condor'\n") > first_section
     epilogue = script.index("\n# Check-in: ready, or failed naming what failed\n")
-    assert epilogue > script.index("\ncp_run 'systemctl' 'restart' 'condor'\n")
+    assert epilogue > script.index("\ncp_as 'systemctl restart condor' 'systemctl' 'restart' 'condor'\n")
     assert script[epilogue:].count("\n# ") == 1, "the check-in comes after every section"
     assert '\tcp_checkin failed "failed: $cp_failed"\n' in script[epilogue:]
     assert "\tcp_checkin ready\n" in script[epilogue:]

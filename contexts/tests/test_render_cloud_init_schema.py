@@ -1,28 +1,17 @@
 """cloud-init output passes Debian's `cloud-init schema`, and big user-data is fitted to the provider."""
 
-import email
 import gzip
 import hashlib
 import shutil
 import subprocess
 
 import pytest
+import yaml
 
 from contexts.render import RenderError, render
 from contexts.tests.render_samples import EXAMPLES, SALT_SEED, VARIABLES, render_example
 
 CLOUD_INIT = "/usr/bin/cloud-init"
-
-
-def cloud_config_of(user_data: bytes) -> bytes:
-    """The cloud-config itself, or the text/cloud-config part of a MIME archive."""
-    if user_data.startswith(b"#cloud-config\n"):
-        return user_data
-    archive = email.message_from_bytes(user_data)
-    assert archive.is_multipart(), "cloud-init user-data is neither #cloud-config nor MIME multipart"
-    parts = [p for p in archive.get_payload() if p.get_content_type() == "text/cloud-config"]
-    assert len(parts) == 1, "a MIME archive must carry exactly one text/cloud-config part"
-    return parts[0].get_payload(decode=True)
 
 
 def assert_cloud_init_accepts(config: bytes, tmp_path):
@@ -41,7 +30,7 @@ def assert_cloud_init_accepts(config: bytes, tmp_path):
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_example_passes_cloud_init_schema(name, tmp_path):
-    assert_cloud_init_accepts(cloud_config_of(render_example(name, "cloud-init")), tmp_path)
+    assert_cloud_init_accepts(render_example(name, "cloud-init"), tmp_path)
 
 
 def test_redacted_example_passes_cloud_init_schema_too(tmp_path):
@@ -53,18 +42,20 @@ def test_redacted_example_passes_cloud_init_schema_too(tmp_path):
     assert_cloud_init_accepts(output, tmp_path)
 
 
-def test_python_script_makes_a_mime_archive_with_scripts_in_order():
-    archive = email.message_from_bytes(render_example("mpi-node", "cloud-init"))
-    parts = archive.get_payload()
-    assert [p.get_content_type() for p in parts] == [
-        "text/cloud-config",
-        "text/x-shellscript",
-        "text/x-shellscript",
+def test_scripts_in_any_language_are_files_run_in_order_after_the_services():
+    config = yaml.safe_load(render_example("mpi-node", "cloud-init"))
+    scripts = {
+        f["path"]: f for f in config["write_files"] if f["path"].startswith("/var/lib/context-portal/")
+    }
+    assert list(scripts) == [
+        "/var/lib/context-portal/scripts/01-prepare",
+        "/var/lib/context-portal/scripts/02-check-peers",
     ]
-    names = [p.get_filename() for p in parts[1:]]
-    assert names == ["script-01-prepare", "script-02-check-peers"]
-    assert all(name > "runcmd" for name in names), "scripts must run after cloud-init's runcmd script"
-    assert parts[2].get_payload(decode=True).startswith(b"#!/usr/bin/env python3\n")
+    assert scripts["/var/lib/context-portal/scripts/02-check-peers"]["content"].startswith(
+        "#!/usr/bin/env python3\n"
+    )
+    assert {f["permissions"] for f in scripts.values()} == {"0700"}
+    assert config["runcmd"][-2:] == [[path] for path in scripts]
 
 
 def test_cloud_config_merge_appends_lists_and_merges_mappings(tmp_path):

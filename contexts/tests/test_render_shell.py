@@ -4,7 +4,8 @@ import subprocess
 
 import pytest
 
-from contexts.render import render
+from contexts.document import validate
+from contexts.render import RenderError, render
 from contexts.render.common import quote
 from contexts.tests.render_samples import EXAMPLES, SALT_SEED, VARIABLES, render_example
 
@@ -90,7 +91,7 @@ def test_hostile_file_contents_and_environment_come_out_literally(tmp_path):
 def test_hostile_user_values_stay_quoted_in_the_script():
     document = {
         "schema": 1,
-        "hostname": "host'$(reboot)",
+        "hostname": "host-1",
         "users": [
             {"name": "eve", "gecos": "Eve `id` $(id) 'x'", "shell": "/bin/$(id)", "password": "p'w\"d"}
         ],
@@ -98,5 +99,15 @@ def test_hostile_user_values_stay_quoted_in_the_script():
     }
     script = render(document, VARIABLES, "shell", salt_seed=SALT_SEED).decode()
     assert sh_syntax_errors(script) == ""
-    assert "hostname 'host'\\''$(reboot)'\n" in script
+    assert "hostname 'host-1'\n" in script
     assert "-c 'Eve `id` $(id) '\\''x'\\''' -s '/bin/$(id)'" in script
+
+
+def test_a_hostname_that_is_no_host_name_is_refused_when_saved_and_when_rendered():
+    assert validate({"schema": 1, "hostname": "host'$(reboot)"}) == [
+        "hostname: \"host'$(reboot)\" is not allowed here (a host name: letters, digits and '-', in labels "
+        "separated by '.' (or a template giving one))"
+    ]
+    templated = {"schema": 1, "hostname": "{{ cluster.name }} $(reboot)"}
+    with pytest.raises(RenderError, match="is not a valid host name"):
+        render(templated, VARIABLES, "shell", salt_seed=SALT_SEED)
