@@ -27,7 +27,7 @@ from rest_framework.decorators import (
     permission_classes,
     renderer_classes,
 )
-from rest_framework.parsers import BaseParser, FormParser, JSONParser
+from rest_framework.parsers import BaseParser, FormParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
@@ -35,6 +35,7 @@ from clusters import checkin, rendezvous
 from clusters.instance_auth import InstanceTokenAuthentication, IsInstance
 from clusters.models.rendezvous import MAX_VALUE_BYTES
 from portal import api_schema
+from portal.api import JSONParser
 
 # JSON escapes can make a 64 KiB value six times longer; anything beyond that is refused unread.
 MAX_KV_BODY_BYTES = 8 * MAX_VALUE_BYTES

@@ -22,6 +22,13 @@ _validator = Draft202012Validator(SCHEMA)
 # Bigger YAML than this is refused before parsing: no provider takes user-data over 64 KiB,
 # and a document carries at most a few of them.
 MAX_YAML_BYTES = 512 * 1024
+# A valid document nests 4 levels deep (users[0].groups[0]) and has under 20,000 values (100
+# users with 64 groups and 50 keys each, 500 packages, 100 files...); free-form cloud_config gets
+# ample room below these limits. They keep every recursive step (the schema, JSON, the database)
+# far from Python's recursion limit, a YAML alias bomb ("billion laughs") from expanding into
+# memory, and the pure-Python YAML parser's time (some 20 µs a value) to about a second.
+MAX_DEPTH = 32
+MAX_VALUES = 50_000
 
 
 class DocumentInvalid(ValueError):
@@ -32,22 +39,31 @@ class DocumentInvalid(ValueError):
 
 def parse_yaml(text: str) -> dict:
     """The document in a YAML (or JSON) text; DocumentInvalid with the line of a syntax error."""
-    size = len(text.encode())
+    size = len(text.encode(errors="surrogatepass"))
     if size > MAX_YAML_BYTES:
         raise DocumentInvalid([f"the document is {size:,} bytes; the limit is {MAX_YAML_BYTES:,} bytes"])
+    loader = _Loader(text)
     try:
-        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        node = loader.get_single_node()
+        if node is not None:
+            _check_node_graph(node)
+        document = None if node is None else loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         raise DocumentInvalid([f"YAML syntax error at {where}{exc.problem}"]) from None
     except yaml.YAMLError as exc:
         raise DocumentInvalid([f"YAML error: {exc}"]) from None
+    finally:
+        loader.dispose()
     if document is None:
         document = {}
     if not isinstance(document, dict):
         raise DocumentInvalid(["the document must be a mapping of sections (schema: 1, users: ..., ...)"])
     document = _stringify_keys(document)
+    problems = structure_problems(document)
+    if problems:
+        raise DocumentInvalid(problems)
     try:
         json.dumps(document, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -57,9 +73,135 @@ def parse_yaml(text: str) -> dict:
     return document
 
 
+def _check_node_graph(root: yaml.Node) -> None:
+    """Refuse YAML whose aliases expand it past MAX_VALUES values or MAX_DEPTH levels, or make it
+    refer to itself: on the composed nodes, before any Python object exists. (Nesting written
+    out is refused while composing, by `_Loader`.)
+
+    An alias is the node of its anchor again, so what each node expands to is counted once
+    (memoised) and the check is linear in the text, however much the aliases multiply.
+    """
+    expanded: dict[int, int] = {}  # values a node stands for, aliases expanded
+    height: dict[int, int] = {}  # collection levels at and below a node
+    open_nodes: set[int] = set()  # on the path being walked: met again means it contains itself
+    aliased = False
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, level, children_done = stack.pop()
+        key = id(node)
+        children = _yaml_children(node)
+        if children_done:
+            open_nodes.discard(key)
+            expanded[key] = 1 + sum(expanded[id(child)] for child in children)
+            height[key] = 1 + max((height[id(child)] for child in children), default=0)
+            if expanded[key] > MAX_VALUES:
+                raise DocumentInvalid([_too_many_values(aliased)])
+        elif key in expanded:  # an alias of a node already counted
+            aliased = True
+            if level + height[key] - 1 > MAX_DEPTH:
+                raise DocumentInvalid(
+                    [f"{_where(node)}: nested too deeply (the limit is {MAX_DEPTH} levels)"]
+                )
+        elif key in open_nodes:
+            raise DocumentInvalid([f"{_where(node)}: the value refers to itself through an alias"])
+        elif isinstance(node, yaml.ScalarNode):
+            expanded[key], height[key] = 1, 0
+        else:
+            open_nodes.add(key)
+            stack.append((node, level, True))
+            stack.extend((child, level + 1, False) for child in reversed(children))
+
+
+def _yaml_children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    return []
+
+
+def _where(node: yaml.Node | yaml.Event) -> str:
+    return f"line {node.start_mark.line + 1}, column {node.start_mark.column + 1}"
+
+
+def _too_many_values(aliased: bool) -> str:
+    if aliased:
+        return f"the document's aliases (*name) expand it to over {MAX_VALUES:,} values; the limit is {MAX_VALUES:,}"
+    return f"the document has over {MAX_VALUES:,} values; the limit is {MAX_VALUES:,}"
+
+
+def structure_problems(document: Any) -> list[str]:
+    """What no schema can be asked safely, as messages with paths: nesting deeper than MAX_DEPTH
+    or more than MAX_VALUES values (recursive code, the schema's included, would fail on them),
+    and text that cannot be stored or shown: lone surrogates (not Unicode) and NUL characters."""
+    problems: list[str] = []
+    count = 0
+    stack: list[tuple[tuple, Any, int]] = [((), document, 1)]
+    while stack:
+        path, value, level = stack.pop()
+        count += 1
+        if count > MAX_VALUES:
+            return [_too_many_values(aliased=False)]
+        if isinstance(value, str):
+            problem = _text_problem(value)
+            if problem:
+                problems.append(f"{format_path(path) or 'document'}: {problem}")
+            continue
+        if isinstance(value, dict):
+            if level > MAX_DEPTH:
+                return [f"{format_path(path)}: nested too deeply (the limit is {MAX_DEPTH} levels)"]
+            items = []
+            for key, item in value.items():
+                count += 1
+                problem = _text_problem(key) if isinstance(key, str) else None
+                if problem:
+                    problems.append(f"{format_path(path) or 'document'}: the key {key!r} {problem}")
+                else:
+                    items.append(((*path, key), item, level + 1))
+            stack.extend(reversed(items))
+        elif isinstance(value, list):
+            if level > MAX_DEPTH:
+                return [f"{format_path(path)}: nested too deeply (the limit is {MAX_DEPTH} levels)"]
+            stack.extend(((*path, i), item, level + 1) for i, item in reversed(list(enumerate(value))))
+    return problems
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "holds a NUL character, which is not allowed"
+    try:
+        text.encode()
+    except UnicodeEncodeError as exc:
+        return f"holds a lone surrogate (\\u{ord(text[exc.start]):04x}), which is not valid Unicode text"
+    return None
+
+
 class _Loader(yaml.SafeLoader):
     """YAML 1.1 without implicit dates: `2024-01-01` stays the text it looks like (JSON has no
-    date type, and a document must store as JSON)."""
+    date type, and a document must store as JSON). Nesting deeper than MAX_DEPTH and more than
+    MAX_VALUES values written out are refused as soon as they are read: PyYAML's composer
+    recurses per level and its scanner slows with each level open (half a megabyte of `[`
+    took seconds, then failed on Python's recursion limit), and each value costs time."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.level = 0
+        self.composed = 0
+
+    def compose_node(self, parent, index):
+        self.composed += 1
+        if self.composed > MAX_VALUES:
+            raise DocumentInvalid([_too_many_values(aliased=False)])
+        if not self.check_event(yaml.CollectionStartEvent):
+            return super().compose_node(parent, index)
+        self.level += 1
+        try:
+            if self.level > MAX_DEPTH:
+                where = _where(self.peek_event())
+                raise DocumentInvalid([f"{where}: nested too deeply (the limit is {MAX_DEPTH} levels)"])
+            return super().compose_node(parent, index)
+        finally:
+            self.level -= 1
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -100,6 +242,9 @@ def validate(document: Any) -> list[str]:
     """All problems with a plain (or redacted) document, as messages; empty when valid."""
     if not isinstance(document, dict):
         return ["the document must be a mapping of sections"]
+    structure = structure_problems(document)
+    if structure:
+        return structure
     schema_problems = [_explain(e) for e in sorted(_validator.iter_errors(document), key=_error_order)]
     if schema_problems:
         return schema_problems

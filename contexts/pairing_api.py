@@ -16,13 +16,14 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from rest_framework import status
 from rest_framework.decorators import api_view, authentication_classes, parser_classes, permission_classes
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from contexts import pairing
 from contexts.views import get_profile_for_user
 from portal import api_schema
+from portal.api import JSONParser
 
 
 def _body(request) -> Mapping:

@@ -1,8 +1,9 @@
-"""Template values in profile documents: Jinja2's sandbox with strict undefined.
+"""Template values in profile documents: Jinja2 in a sandbox that bounds memory and time.
 
 A string value may say `{{ cluster.name }}-{{ instance.index }}`; it is evaluated per instance at
 launch time with the variables of SPEC §2. Unknown names are errors, found at save time by
-evaluating every template against sample variables (`check_templates`).
+evaluating every template against sample variables (`check_templates`). What templates may use,
+and their limits, is in `contexts.sandbox` and docs/templates.md.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import TemplateError
+
+from contexts.sandbox import MAX_LENGTH, Budget, ProfileEnvironment, TemplateRefused, evaluation
 
 # Comments are switched off: `{#` is common in shell (`${#array[@]}`) and must not start one.
-_env = ImmutableSandboxedEnvironment(
-    undefined=StrictUndefined,
+_env = ProfileEnvironment(
     autoescape=False,
     keep_trailing_newline=True,
     comment_start_string="{#portal-comment#",
@@ -43,18 +44,35 @@ def is_template(value: str) -> bool:
 
 @functools.lru_cache(maxsize=4096)
 def _compile(source: str):
-    return _env.from_string(source)
+    return _env.from_string(_env.limited_tree(source))
 
 
 def evaluate(source: str, variables: Mapping[str, Any], path: str = "value") -> str:
+    """The template's output; a TemplateProblem when it fails or goes over a limit.
+
+    Evaluations inside `render_document` or `check_templates` share the document's budget.
+    """
     if not is_template(source):
         return source
-    try:
-        return _compile(source).render(variables)
-    except TemplateError as exc:
-        raise TemplateProblem(path, _explain(exc)) from None
-    except (TypeError, ValueError, ArithmeticError, OverflowError, RecursionError) as exc:
-        raise TemplateProblem(path, f"cannot evaluate the template ({exc})") from None
+    with evaluation() as budget:
+        try:
+            return _output(_compile(source), variables, budget)
+        except TemplateError as exc:
+            raise TemplateProblem(path, _explain(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - a template is user code: whatever it raises is its problem
+            raise TemplateProblem(path, f"cannot evaluate the template ({exc})") from None
+
+
+def _output(template, variables: Mapping[str, Any], budget: Budget) -> str:
+    """Streamed, so a loop's output stops at the limit instead of filling memory first."""
+    parts, size = [], 0
+    for part in template.generate(variables):
+        size += len(part)
+        if size > MAX_LENGTH:
+            raise TemplateRefused(f"the output would be over the limit of {MAX_LENGTH:,} characters")
+        parts.append(part)
+    budget.spend(size)
+    return "".join(parts)
 
 
 def _explain(exc: TemplateError) -> str:
@@ -92,30 +110,39 @@ def walk_strings(document: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]
             yield from walk_strings(value, (*path, index))
 
 
-def render_document(document: Any, variables: Mapping[str, Any], path: tuple = ()) -> Any:
-    """A copy of `document` with every templated string evaluated."""
+def render_document(document: Any, variables: Mapping[str, Any]) -> Any:
+    """A copy of `document` with every templated string evaluated, on one budget."""
+    with evaluation():
+        return _render_document(document, variables, ())
+
+
+def _render_document(document: Any, variables: Mapping[str, Any], path: tuple) -> Any:
     if isinstance(document, str):
         return evaluate(document, variables, format_path(path))
     if isinstance(document, Mapping):
         out = {}
         for key, value in document.items():
             skipped = _is_skipped(document, path, key)
-            out[key] = value if skipped else render_document(value, variables, (*path, key))
+            out[key] = value if skipped else _render_document(value, variables, (*path, key))
         return out
     if isinstance(document, list):
-        return [render_document(value, variables, (*path, i)) for i, value in enumerate(document)]
+        return [_render_document(value, variables, (*path, i)) for i, value in enumerate(document)]
     return document
 
 
 def check_templates(document: Any) -> list[str]:
-    """Validation messages for templates that would fail at launch (unknown names, bad syntax)."""
+    """Validation messages for templates that would fail at launch (unknown names, bad syntax,
+    limits), all evaluated on one budget: once it is spent, the rest are not evaluated."""
     variables = sample_variables()
     problems = []
-    for path, value in walk_strings(document):
-        try:
-            evaluate(value, variables, format_path(path))
-        except TemplateProblem as exc:
-            problems.append(str(exc))
+    with evaluation() as budget:
+        for path, value in walk_strings(document):
+            try:
+                evaluate(value, variables, format_path(path))
+            except TemplateProblem as exc:
+                problems.append(str(exc))
+                if budget.exhausted:
+                    break
     return problems
 
 

@@ -1,10 +1,11 @@
-"""What every REST API module shares (SPEC §9): the shape of a 400 and content negotiation
-that leaves `?format=` to the views, where it names a user-data format."""
+"""What every REST API module shares (SPEC §9): the shape of a 400, the JSON parser, and content
+negotiation that leaves `?format=` to the views, where it names a user-data format."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import inline_serializer
-from rest_framework import serializers, status
+from rest_framework import parsers, serializers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -51,6 +52,60 @@ def error_messages(errors) -> list[str]:
     if isinstance(errors, list | tuple):
         return [line for problem in errors for line in error_messages(problem)]
     return [str(errors)]
+
+
+# No API body nests deeper than a profile document (32 levels) inside a request.
+MAX_JSON_DEPTH = 64
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing (400) what Python's json reads but the server cannot use:
+    nesting deeper than MAX_JSON_DEPTH (json recurses per level: 100,000 `[` were a
+    RecursionError, a 500) and lone surrogates ("\\ud800" is valid JSON but not Unicode text,
+    which the database and the pages cannot hold)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError(f"JSON parse error - nested too deeply (the limit is {MAX_JSON_DEPTH} levels)")
+        problem = json_problem(data)
+        if problem:
+            raise ParseError(f"JSON parse error - {problem}")
+        return data
+
+
+def json_problem(data) -> str | None:
+    """Why parsed JSON is refused, or None: too deep, or a text with a lone surrogate."""
+    stack = [(data, 1, ())]
+    while stack:
+        value, level, path = stack.pop()
+        if isinstance(value, str):
+            problem = _surrogate(value)
+            if problem:
+                return f"the text at {_where(path)} {problem}"
+        elif isinstance(value, dict | list):
+            if level > MAX_JSON_DEPTH:
+                return f"nested too deeply at {_where(path)} (the limit is {MAX_JSON_DEPTH} levels)"
+            pairs = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in pairs:
+                problem = _surrogate(key) if isinstance(key, str) else None
+                if problem:
+                    return f"a key in {_where(path)} {problem}"
+                stack.append((item, level + 1, (*path, key)))
+    return None
+
+
+def _where(path: tuple) -> str:
+    return "body" + "".join(f"[{key!r}]" for key in path)
+
+
+def _surrogate(text: str) -> str | None:
+    try:
+        text.encode()
+    except UnicodeEncodeError as exc:
+        return f"holds a lone surrogate (\\u{ord(text[exc.start]):04x}), which is not valid Unicode text"
+    return None
 
 
 class _WithoutFormatOverride:
