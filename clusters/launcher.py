@@ -316,10 +316,17 @@ def scale(cluster: Cluster, role_name: str, count: int) -> None:
     if count < (role.get("min") or 0) or (role.get("max") is not None and count > role["max"]):
         raise LaunchError([f"role {role_name}: the count must be between {role.get('min') or 0} and "
                            f"{role['max'] if role.get('max') is not None else 'any number'}"])  # fmt: skip
-    if cluster.state in (ClusterState.TERMINATING, ClusterState.TERMINATED):
-        raise LaunchError(["the cluster is being terminated"])
     with transaction.atomic():
-        live = list(cluster.instances.filter(role=role_name, state__in=LIVE_STATES).order_by("-index"))
+        # The cluster's row lock orders scales and terminates of one cluster; the instances' row
+        # locks make a record of a node arriving now wait until this decision is committed.
+        locked = Cluster.objects.select_for_update().get(pk=cluster.pk)
+        if locked.state in (ClusterState.TERMINATING, ClusterState.TERMINATED):
+            raise LaunchError(["the cluster is being terminated"])
+        live = list(
+            cluster.instances.select_for_update()
+            .filter(role=role_name, state__in=LIVE_STATES)
+            .order_by("-index")
+        )
         if count > len(live):
             top = cluster.instances.filter(role=role_name).aggregate(m=Max("index"))["m"]
             start = -1 if top is None else top
@@ -333,30 +340,54 @@ def scale(cluster: Cluster, role_name: str, count: int) -> None:
 
 
 def terminate(cluster: Cluster) -> None:
+    """End every instance that is not final yet — waiting, launching, running, failed — and the
+    cluster with them, once the cloud's list no longer shows any of their nodes."""
     with transaction.atomic():
+        Cluster.objects.select_for_update().get(pk=cluster.pk)
         Cluster.objects.filter(pk=cluster.pk).update(state=ClusterState.TERMINATING)
         cluster.state = ClusterState.TERMINATING
-        stop_instances(cluster, list(cluster.instances.filter(state__in=LIVE_STATES)))
+        ending = cluster.instances.select_for_update().exclude(state__in=(S.TERMINATING, S.TERMINATED))
+        stop_instances(cluster, list(ending))
         event(cluster, "terminate requested")
         transaction.on_commit(lambda: refresh_state(cluster))
 
 
 def stop_instances(cluster: Cluster, instances) -> None:
-    """Destroy the instances' nodes; instances with no node yet simply end (a node that still
-    arrives for one of them is destroyed when it is recorded)."""
+    """Destroy the instances' nodes (called under their row locks). An instance whose node may still
+    be on its way (launching) waits as terminating: its record, or the monitor that lists the node,
+    destroys it. One with no node and none coming simply ends; a node that appears for it anyway is
+    an orphan to the monitor."""
     now = timezone.now()
     by_cloud = defaultdict(list)
+    ending, ended = [], []
     for instance in instances:
         if instance.node_id:
             by_cloud[instance.cloud_id].append([instance.pk, instance.node_id])
-    Instance.objects.filter(pk__in=[i.pk for i in instances if i.node_id or i.state == S.LAUNCHING]).update(
-        state=S.TERMINATING
-    )
-    Instance.objects.filter(
-        pk__in=[i.pk for i in instances if not i.node_id and i.state != S.LAUNCHING]
-    ).update(state=S.TERMINATED, terminated_at=now)
+            ending.append(instance)
+        elif instance.state == S.LAUNCHING:
+            ending.append(instance)
+        else:
+            ended.append(instance)
+    for group, changes in (
+        (ending, {"state": S.TERMINATING}),
+        (ended, {"state": S.TERMINATED, "terminated_at": now}),
+    ):
+        # Each row changes only from the state it was read in (they are locked, but a check costs nothing).
+        for state in {i.state for i in group}:
+            Instance.objects.filter(pk__in=[i.pk for i in group if i.state == state], state=state).update(
+                **changes
+            )
     for cloud in Cloud.objects.filter(pk__in=by_cloud):
-        send_to_cloud(cloudside.cloud_destroy_nodes, cloud, by_cloud[cloud.pk])
+        destroy_nodes(cloud, by_cloud[cloud.pk])
+
+
+def destroy_nodes(cloud: Cloud, pairs: list[list]) -> None:
+    """Send the destroy of [instance id or None, node id] pairs, and tell the monitor they were sent
+    (it sends them again, backing off, while the cloud still lists the nodes)."""
+    from clusters import destroys
+
+    destroys.sent(cloud.pk, [node for _instance, node in pairs])
+    send_to_cloud(cloudside.cloud_destroy_nodes, cloud, pairs)
 
 
 def retry_revisions(cluster: Cluster) -> list[dict]:

@@ -1,5 +1,17 @@
 """What the portal does with the cloud side's reports: record nodes, failures and node lists,
-then move the cluster on (SPEC §6). Also the monitor: one list call per cloud per cycle."""
+then move the cluster on (SPEC §6). Also the monitor: one list call per cloud per cycle.
+
+The monitor keeps one rule, per cloud, every cycle, so that the cloud and the portal always
+converge whatever was lost on the way (a record, a destroy, a worker):
+- every node tagged with this portal and this cloud belongs to an instance that should be alive
+  (its node id is adopted if its record was lost) or is destroyed — the destroy sent again, backing
+  off (clusters.destroys), while the node is still listed;
+- an instance whose creation is in flight (requested, launching) keeps its node;
+- every instance in a transitional state is resolved against the list: terminating ends when its
+  node is gone; launching with no node past LAUNCH_STALE_AFTER is sent again with the same token.
+
+Records are idempotent: the record tasks (clusters.tasks) retry on transient database errors.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +23,16 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from clusters import cloudside, launcher
+from clusters import cloudside, destroys, launcher
 from clusters.models import Cloud, Cluster, Instance, InstanceState
 from clusters.models.launches import LIVE_STATES
 from clusters.providers import RUNNING, TERMINATED
 
 S = InstanceState
-WATCHED = (S.LAUNCHING, S.RUNNING, S.READY, S.TERMINATING)
+# Instances whose nodes the monitor matches: those that may have one, or be waiting for one.
+WATCHED = (S.REQUESTED, S.LAUNCHING, S.RUNNING, S.READY, S.TERMINATING)
+# A cloud is listed each cycle while one of its instances is in these states.
+LISTED_FOR = (S.LAUNCHING, S.RUNNING, S.READY, S.TERMINATING)
 
 
 def _apply_node(instance: Instance, node: dict) -> None:
@@ -42,7 +57,7 @@ def node_created(instance_id: int, node: dict) -> None:
             instance.node_id = node["id"]
             instance.state = S.TERMINATING
             instance.save(update_fields=["node_id", "state", "updated"])
-            launcher.send_to_cloud(cloudside.cloud_destroy_nodes, instance.cloud, [[instance.pk, node["id"]]])
+            launcher.destroy_nodes(instance.cloud, [[instance.pk, node["id"]]])
             return
         _apply_node(instance, node)
         instance.last_error = ""
@@ -54,9 +69,11 @@ def node_created(instance_id: int, node: dict) -> None:
 
 def create_failed(instance_id: int, message: str, permanent: bool) -> None:
     instance = Instance.objects.select_related("cluster").filter(pk=instance_id).first()
-    if instance is None or instance.state not in (S.LAUNCHING, S.REQUESTED):
-        return
-    Instance.objects.filter(pk=instance_id).update(state=S.FAILED, last_error=message)
+    waiting = (S.LAUNCHING, S.REQUESTED)
+    if instance is None or not Instance.objects.filter(pk=instance_id, state__in=waiting).update(
+        state=S.FAILED, last_error=message
+    ):
+        return  # stopped, or recorded already
     kind = "permanent error" if permanent else "gave up after retries"
     launcher.event(instance.cluster, f"{instance.name} failed ({kind}): {message}", "error")
     launcher.advance(instance.cluster_id)
@@ -90,8 +107,9 @@ def _stale(instance: Instance, now) -> bool:
 
 def monitor_cloud_soon(cloud: Cloud, delay: float = 2.0) -> None:
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    run = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
     if client.set(
-        f"context-portal:{settings.PORTAL_ID}:list-soon:{cloud.pk}", 1, nx=True, px=int(delay * 1000)
+        f"{run}context-portal:{settings.PORTAL_ID}:list-soon:{cloud.pk}", 1, nx=True, px=int(delay * 1000)
     ):
         ref = launcher.cloud_ref(cloud)
         transaction.on_commit(
@@ -107,7 +125,7 @@ def monitor_cloud(cloud: Cloud) -> None:
 
 def monitor_clouds() -> int:
     """One monitoring cycle: one list task per cloud that has instances to watch."""
-    clouds = Cloud.objects.filter(instances__state__in=WATCHED).distinct()
+    clouds = Cloud.objects.filter(instances__state__in=LISTED_FOR).distinct()
     count = 0
     for cloud in clouds:
         monitor_cloud(cloud)
@@ -116,23 +134,33 @@ def monitor_clouds() -> int:
 
 
 def node_list(cloud_id: int, nodes: list[dict] | None, error: str) -> dict:
-    """Bring every watched instance on the cloud in line with the cloud's own list, in bulk;
-    destroy tagged nodes that belong to no live instance (orphans)."""
+    """Bring every watched instance on the cloud in line with the cloud's own list, in bulk; destroy
+    the nodes no instance should have (the module's docstring has the rule)."""
     if nodes is None:
         return {"error": error}
     nodes = nodes_of_cloud(cloud_id, nodes)
     by_token = {n["tags"].get(cloudside.INSTANCE_TAG): n for n in nodes}
     instances = list(Instance.objects.filter(cloud_id=cloud_id, state__in=WATCHED))
     known_tokens = {str(i.idempotency_token) for i in instances}
-    changed, touched_clusters, now = [], set(), timezone.now()
+    changed, touched_clusters, now, to_destroy = [], set(), timezone.now(), []
     for instance in instances:
         node = by_token.get(str(instance.idempotency_token))
+        alive = node is not None and node["state"] != TERMINATED
         before = (instance.state, instance.node_id, instance.public_ips, instance.private_ips)
-        if node is not None and node["state"] not in (TERMINATED,):
-            if instance.state != S.TERMINATING:
-                _apply_node(instance, node)
-        elif instance.state == S.TERMINATING:
-            instance.state, instance.terminated_at = S.TERMINATED, now
+        if instance.state == S.TERMINATING:
+            if alive:  # its destroy was lost, or its record: destroy the node (again)
+                instance.node_id = instance.node_id or node["id"]
+                to_destroy.append([instance.pk, node["id"]])
+            else:
+                instance.state, instance.terminated_at = S.TERMINATED, now
+        elif alive:
+            if instance.state == S.REQUESTED:  # sent again as stale, yet its node exists: adopt it
+                instance.state = S.LAUNCHING
+            _apply_node(instance, node)
+        elif instance.state == S.REQUESTED:
+            pass  # not sent yet, or sent again: its dispatch will tell
+        elif node is not None:  # listed as terminated
+            _apply_node(instance, node)
         elif instance.node_id and instance.state in (S.RUNNING, S.READY):
             instance.state, instance.last_error = S.FAILED, "the node disappeared from the cloud"
         elif instance.state == S.LAUNCHING and not instance.node_id and _stale(instance, now):
@@ -148,9 +176,20 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str) -> dict:
             changed, ["state", "node_id", "public_ips", "private_ips", "last_error", "terminated_at"]
         )
     orphans = _orphans(cloud_id, _tagged_for(cloud_id, by_token), known_tokens)
+    to_destroy += [[None, n["id"]] for n in orphans]
+    sent = _destroy_when_due(cloud_id, to_destroy)
     for cluster_id in touched_clusters:
         launcher.advance(cluster_id)
-    return {"changed": len(changed), "orphans": len(orphans)}
+    return {"changed": len(changed), "orphans": len(orphans), "destroys": sent}
+
+
+def _destroy_when_due(cloud_id: int, pairs: list[list]) -> int:
+    """Send the destroys whose backoff allows it now (clusters.destroys); how many were sent."""
+    due = set(destroys.due(cloud_id, [node for _instance, node in pairs]))
+    pairs = [pair for pair in pairs if pair[1] in due]
+    if pairs:
+        launcher.destroy_nodes(Cloud.objects.get(pk=cloud_id), pairs)
+    return len(pairs)
 
 
 def nodes_of_cloud(cloud_id: int, nodes: list[dict]) -> list[dict]:
@@ -167,24 +206,26 @@ def _tagged_for(cloud_id: int, by_token: dict) -> dict:
 
 
 def _orphans(cloud_id: int, by_token: dict, known_tokens: set) -> list[dict]:
-    """Tagged nodes of this portal whose instance is gone or not live: destroy them, say so."""
-    candidates = {token: n for token, n in by_token.items() if token and token not in known_tokens}
+    """Alive nodes of this portal and cloud that no instance should have: its instance is gone or
+    ended (creation in flight keeps a node); said once in the cluster's events."""
+    candidates = {
+        token: n for token, n in by_token.items() if token not in known_tokens and n["state"] != TERMINATED
+    }
     if not candidates:
         return []
-    live_tokens = Instance.objects.filter(
+    in_flight = Instance.objects.filter(
         idempotency_token__in=[t for t in candidates if _is_uuid(t)], state__in=(S.REQUESTED, S.LAUNCHING)
     ).values_list("idempotency_token", flat=True)
-    alive = {str(t) for t in live_tokens}
+    alive = {str(t) for t in in_flight}
     orphans = [n for token, n in candidates.items() if token not in alive]
-    if orphans:
-        cloud = Cloud.objects.get(pk=cloud_id)
-        launcher.send_to_cloud(cloudside.cloud_destroy_nodes, cloud, [[None, n["id"]] for n in orphans])
-        for node in orphans:
-            cluster = Cluster.objects.filter(pk=_int(node["tags"].get(cloudside.CLUSTER_TAG))).first()
-            if cluster:
-                launcher.event(
-                    cluster, f"orphan node {node['id']} ({node['name']}) found and destroyed", "warning"
-                )
+    for node in orphans:
+        if not destroys.due(cloud_id, [node["id"]]):
+            continue  # already reported, its destroy sent: waiting for the cloud
+        cluster = Cluster.objects.filter(pk=_int(node["tags"].get(cloudside.CLUSTER_TAG))).first()
+        if cluster:
+            launcher.event(
+                cluster, f"orphan node {node['id']} ({node['name']}) found and destroyed", "warning"
+            )
     return orphans
 
 

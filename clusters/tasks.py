@@ -5,6 +5,7 @@ so no credential ever travels through the broker or shows in a worker's log.
 """
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from clusters import clouds, launcher, recording
 from clusters.cloudside_check import cloud_check
@@ -48,31 +49,35 @@ def sync_cloud_task(cloud_id: int) -> str:
 
 
 # Portal-side records of what the cloud side did (clusters.cloudside sends these by name, from a
-# portal worker or a gateway agent). Thin: they call clusters.recording.
+# portal worker or a gateway agent). Thin: they call clusters.recording. A record is idempotent, so
+# one that met a transient database error (a lock held too long, a dropped connection) is simply
+# run again, backing off; acks_late (the settings) brings it back if its worker died.
+RECORD = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": 0.5, "retry_backoff_max": 30,
+          "retry_jitter": True, "max_retries": 12}  # fmt: skip
 
 
-@shared_task(name="clusters.record_node_created")
+@shared_task(name="clusters.record_node_created", **RECORD)
 def record_node_created(instance_id: int, node: dict) -> None:
     recording.node_created(instance_id, node)
 
 
-@shared_task(name="clusters.record_create_failed")
+@shared_task(name="clusters.record_create_failed", **RECORD)
 def record_create_failed(instance_id: int, message: str, permanent: bool) -> None:
     recording.create_failed(instance_id, message, permanent)
 
 
-@shared_task(name="clusters.record_retry")
+@shared_task(name="clusters.record_retry", **RECORD)
 def record_retry(instance_id: int, message: str, attempt: int) -> None:
     recording.retry_noted(instance_id, message, attempt)
 
 
-@shared_task(name="clusters.record_node_destroyed")
+@shared_task(name="clusters.record_node_destroyed", **RECORD)
 def record_node_destroyed(instance_id: int | None, node_id: str, error: str) -> None:
     if instance_id is not None:
         recording.node_destroyed(instance_id, node_id, error)
 
 
-@shared_task(name="clusters.record_node_list")
+@shared_task(name="clusters.record_node_list", **RECORD)
 def record_node_list(cloud_id: int, cycle: str, nodes: list | None, error: str) -> dict:
     return recording.node_list(cloud_id, nodes, error)
 

@@ -85,6 +85,15 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves a web server and Celery workers at once. WAL lets readers go on
+    # while one writes; IMMEDIATE transactions take the write lock when they begin, so two that
+    # read then write wait their turn (up to the timeout) instead of one failing at once with
+    # "database is locked", as deferred ones do when both try to upgrade.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "transaction_mode": "IMMEDIATE",
+         "timeout": env.float("SQLITE_BUSY_TIMEOUT", default=30.0)}
+    )  # fmt: skip
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -188,34 +188,46 @@ def run_here(queues: Queues, count: int) -> list[tuple[str, list]]:
 
 
 def monitor_cycle(cloud, queues: Queues, django_capture_on_commit_callbacks) -> dict:
-    """One monitoring cycle of `cloud`, its cloud side run here, destroys included (the cloud side
-    of what the cycle sets off, such as creates of roles that were waiting, stays queued)."""
-    from clusters import cloudside, recording
+    """One monitoring cycle of `cloud`, its cloud side run here: the destroys already queued, the
+    list and its record, then the destroys the record sent (creates it sets off stay queued). The
+    records of destroys are left on the results queue: the next list is what counts."""
+    from clusters import recording
 
+    run_destroys(queues)
     with django_capture_on_commit_callbacks(execute=True):
         recording.monitor_cloud(cloud)
-    [(task, args)] = take_messages(queues.cloud, 1)
-    assert task == "clusters.cloud_list_nodes"
-    with reports_to(queues.results):
-        cloudside.cloud_list_nodes.apply(args=args).get()
-    [(task, (cloud_id, _cycle, nodes, error))] = take_messages(queues.results, 1)
+    [(cloud_id, nodes, error)] = run_destroys(queues, lists=True)
     assert (cloud_id, error) == (cloud.pk, "")
     with django_capture_on_commit_callbacks(execute=True):
         outcome = recording.node_list(cloud_id, nodes, error)
-    with app.connection_for_read() as connection:
-        pending = connection.default_channel.client.llen(_queue_key(queues.cloud))
-    if pending:
-        for task, args in take_messages(queues.cloud, pending):
-            if task == "clusters.cloud_destroy_nodes":
-                with reports_to(queues.results):
-                    cloudside.cloud_destroy_nodes.apply(args=args).get()
-            else:
-                send_again(queues.cloud, task, args)
+    run_destroys(queues)
     return outcome
 
 
-def _queue_key(queue: str) -> str:
-    return app.conf.broker_transport_options.get("global_keyprefix", "") + queue
+def run_destroys(queues: Queues, *, lists: bool = False) -> list[tuple]:
+    """Run the destroys (and, with `lists`, the node lists) waiting on the cloud queue here, and put
+    every other message back; the lists' reports, as (cloud id, nodes, error)."""
+    from clusters import cloudside
+
+    pending = _length(queues.cloud)
+    listed = []
+    for task, args in take_messages(queues.cloud, pending) if pending else []:
+        if task == "clusters.cloud_destroy_nodes":
+            with reports_to(queues.results):
+                cloudside.cloud_destroy_nodes.apply(args=args).get()
+        elif task == "clusters.cloud_list_nodes" and lists:
+            with reports_to(queues.results):
+                cloudside.cloud_list_nodes.apply(args=args).get()
+            reports = take_messages(queues.results, _length(queues.results))
+            listed += [tuple(a[i] for i in (0, 2, 3)) for t, a in reports if t == "clusters.record_node_list"]
+        else:
+            send_again(queues.cloud, task, args)
+    return listed
+
+
+def _length(queue: str) -> int:
+    with app.connection_for_read() as connection:  # its client adds the run's key prefix itself
+        return connection.default_channel.client.llen(queue)
 
 
 def send_again(queue: str, task: str, args: list) -> None:
