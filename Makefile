@@ -6,3 +6,12 @@ run:  ## the portal on http://127.0.0.1:8000 with a Celery worker and a demo log
 
 test:  ## lint, checks and every test, installing and starting what they need
 	bash scripts/test.sh $(PYTEST_ARGS)
+
+# The benchmarks of bench/ (SPEC §11): each starts what it needs and prints a Markdown table.
+.PHONY: bench bench-quick
+
+bench:  ## every benchmark, full size (the launch of 1,000 takes minutes); tables into bench/RESULTS.md
+	bash scripts/bench.sh
+
+bench-quick:  ## a subset of every benchmark in under 2 minutes (CI); tables into bench/RESULTS-quick.md
+	bash scripts/bench.sh --quick

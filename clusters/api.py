@@ -11,6 +11,7 @@ for a key must hold neither a server worker nor a database connection (docs/inst
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 
@@ -78,21 +79,30 @@ class PlainTextRenderer(BaseRenderer):
         return str(data).encode()
 
 
-def instance_api(methods: list[str], *, accepts: list, answers: tuple = (JSONRenderer,)):
-    """An API view for instance tokens only; `accepts` parsers, `answers` with renderers."""
+def instance_api(
+    methods: list[str],
+    *,
+    accepts: list,
+    answers: tuple = (JSONRenderer,),
+    authentication=InstanceTokenAuthentication,
+):
+    """An API view for instance tokens only; `accepts` parsers, `answers` with renderers,
+    `authentication` makes its authenticator."""
 
     def decorate(view):
         view = renderer_classes(answers)(view)
         view = parser_classes(accepts)(view)
         view = permission_classes([IsInstance])(view)
-        view = authentication_classes([InstanceTokenAuthentication])(view)
+        view = authentication_classes([authentication])(view)
         return api_view(methods)(view)
 
     return decorate
 
 
 @api_schema.instance_checkin
-@instance_api(["POST"], accepts=[JSONParser, FormParser])
+# The same authentication class (and so the same scheme in the API schema), without the cluster.
+@instance_api(["POST"], accepts=[JSONParser, FormParser],
+              authentication=functools.partial(InstanceTokenAuthentication, with_cluster=False))  # fmt: skip
 def instance_checkin(request):
     body = _body(request, MAX_CHECKIN_BODY_BYTES)
     reported, message = body.get("status"), body.get("message") or ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from clusters.models import ClusterEvent, Instance, InstanceState
+from clusters.models import ClusterEvent, ClusterState, Instance, InstanceState
 from clusters.rendezvous import RendezvousError, storable_text
 
 STATUSES = ("booted", "ready", "failed")
@@ -20,7 +20,7 @@ class CheckinError(ValueError):
 
 
 def record(instance: Instance, status: str, message: str = "") -> Instance:
-    """Record the check-in and return the instance as it is now."""
+    """Record the check-in and return the instance with it."""
     if status not in STATUSES:
         raise CheckinError(f"status must be one of {', '.join(STATUSES)}")
     if len(message) > MAX_MESSAGE_LENGTH:
@@ -40,18 +40,37 @@ def record(instance: Instance, status: str, message: str = "") -> Instance:
     )
     if not became_ready:
         Instance.objects.filter(pk=instance.pk).update(**recorded)
-    cluster = instance.cluster
     if status == "failed":
         text = (
             f"{instance.name} reports a failure: {message}"
             if message
             else f"{instance.name} reports a failure"
         )
-        ClusterEvent.objects.create(cluster=cluster, level="error", message=text)
+        ClusterEvent.objects.create(cluster_id=instance.cluster_id, level="error", message=text)
     elif became_ready:
-        ClusterEvent.objects.create(cluster=cluster, message=f"{instance.name} is ready")
-        from clusters.launcher import refresh_state  # the launcher imports much; only needed here
-
-        refresh_state(cluster)
-    instance.refresh_from_db()
+        ClusterEvent.objects.create(cluster_id=instance.cluster_id, message=f"{instance.name} is ready")
+        _refresh_if_launched(instance.cluster)
+    if status == "ready" and not became_ready:
+        instance.refresh_from_db()  # it did not become ready: the row says what it is instead
+        return instance
+    # Otherwise what was just written, and the rest as read with the token a moment ago: a thousand
+    # VMs check in at once, so no query reads the row back.
+    instance.checkin_status, instance.checkin_message, instance.updated = status, message, now
+    if became_ready:
+        instance.state, instance.ready_at = InstanceState.READY, now
     return instance
+
+
+def _refresh_if_launched(cluster) -> None:
+    """A ready instance changes its cluster's state only when it was the last one launching: a
+    ready instance counts as running for the cluster, so only the end of the launch matters. That
+    is one indexed look here, not the whole cluster's states on every check-in."""
+    still_launching = (InstanceState.REQUESTED, InstanceState.LAUNCHING)
+    if (
+        cluster.state != ClusterState.LAUNCHING
+        or cluster.instances.filter(state__in=still_launching).exists()
+    ):
+        return
+    from clusters.launcher import refresh_state  # the launcher imports much; only needed here
+
+    refresh_state(cluster)

@@ -9,11 +9,14 @@ from __future__ import annotations
 import copy
 import functools
 import operator
+import re
 
 import markdown
 import nh3
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models import Count, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Coalesce
 from django.utils.safestring import SafeString, mark_safe
 
@@ -77,20 +80,51 @@ def search(queryset: QuerySet, text: str, fields: tuple[str, ...], *, tags: bool
         return queryset
     model = queryset.model
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
-
-        parts = [*fields, _tag_names()] if tags else list(fields)
-        matches = model.objects.annotate(document=SearchVector(*parts, config="english")).filter(
-            document=SearchQuery(text, config="english", search_type="websearch")
+        return queryset.filter(_postgres_matches(model, text, fields, tags=tags))
+    lookups = [*fields, "tags__name"] if tags else list(fields)
+    matches = model.objects.all()
+    for word in text.split():
+        matches = matches.filter(
+            functools.reduce(operator.or_, (Q(**{f"{f}__icontains": word}) for f in lookups))
         )
-    else:
-        lookups = [*fields, "tags__name"] if tags else list(fields)
-        matches = model.objects.all()
-        for word in text.split():
-            matches = matches.filter(
-                functools.reduce(operator.or_, (Q(**{f"{f}__icontains": word}) for f in lookups))
-            )
     return queryset.filter(pk__in=matches.values("pk"))
+
+
+def _postgres_matches(model, text: str, fields: tuple[str, ...], *, tags: bool) -> Q:
+    """Rows whose words, and tags with `tags`, match the websearch query `text`.
+
+    Computing every row's words for each search took half a second at 10,000 profiles, so the
+    words of the `fields` come from an index (contexts migration 0004, built on this very
+    expression). Tags live in another table, out of the index's reach; but a tag without any of
+    the query's words cannot change whether a row matches (not even under NOT, nor in a phrase:
+    its words come last). So the few rows with a tag that shares a word with the query are
+    matched with their tags, every other row by its own words from the index: exactly what
+    matching every row with its tags finds.
+    """
+    query = SearchQuery(text, config="english", search_type="websearch")
+    by_words = model.objects.annotate(words=SearchVector(*fields, config="english")).filter(words=query)
+    if not tags or not (query_words := _query_words(text)):
+        return Q(pk__in=by_words.values("pk"))
+    tag_words = Func(SearchVector("name", config="english"), function="tsvector_to_array",
+                     output_field=ArrayField(TextField()))  # fmt: skip
+    sharing = Tag.objects.alias(words=tag_words).filter(words__overlap=query_words)
+    tagged = model.objects.filter(tags__in=sharing)
+    all_words = SearchVector(*fields, _tag_names(), config="english")
+    with_tags = tagged.annotate(words=all_words).filter(words=query)
+    by_own_words = Q(pk__in=by_words.values("pk")) & ~Q(pk__in=tagged.values("pk"))
+    return by_own_words | Q(pk__in=with_tags.values("pk"))
+
+
+# A lexeme in PostgreSQL's text form of a query: quoted, quotes doubled, backslashes escaped.
+_LEXEME = re.compile(r"'((?:[^'\\]|''|\\.)*)'")
+
+
+def _query_words(text: str) -> list[str]:
+    """The words (stemmed lexemes) of the websearch query `text`, as PostgreSQL parses it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT websearch_to_tsquery('english', %s)::text", [text])
+        parsed = cursor.fetchone()[0]
+    return [re.sub(r"''|\\(.)", lambda m: m.group(1) or "'", word) for word in _LEXEME.findall(parsed)]
 
 
 def public_profiles(*, text: str = "", tag: str = "", sort: str = "stars") -> QuerySet:

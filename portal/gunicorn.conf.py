@@ -6,7 +6,9 @@ Gunicorn manages the worker processes; each runs uvicorn, which serves the porta
 application (portal/asgi.py). An instance waiting for a rendezvous key (up to 30 s a request)
 then sleeps in the event loop instead of holding a worker, so waiting instances never keep pages
 waiting (docs/instance-api.md). Pages and the rest of the API are ordinary Django views, which
-Django runs in a thread per request.
+run in a pool of WEB_THREADS (4) threads per process, as under a WSGI server (portal/asgi.py).
+
+WEB_CONCURRENCY processes (2, one per core): 3 or 4 served check-ins no faster on 2 cores.
 """
 
 import os
