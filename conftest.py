@@ -68,7 +68,7 @@ def celery_worker_process(tmp_path_factory, django_db_setup):
         "DATABASE_URL": _database_url(database),
     }
     command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel", "INFO",
-               "--pool", "solo", "--queues", "default", "--hostname", name, "--without-mingle",
+               "--pool", "solo", "--queues", "default,records", "--hostname", name, "--without-mingle",
                "--without-gossip"]  # fmt: skip
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 
-from clusters.models import DEFAULT_QUEUE, Cloud
+from clusters.models import Cloud
 from clusters.providers import provider_class
 
 ENDPOINT_FIELDS = ("host", "port", "path", "secure", "region", "zone")
@@ -32,7 +32,7 @@ def agent_toml(cloud: Cloud) -> str:
     lines = [
         f"# The gateway agent of the cloud {_toml(cloud.name)} (queue {cloud.queue}).",
         f"broker_url = {_toml(_broker_url())}",
-        f"results_queue = {_toml(DEFAULT_QUEUE)}  # where the portal's workers record outcomes",
+        f"results_queue = {_toml(settings.CELERY_PORTAL_RESULTS_QUEUE)}  # where the portal's workers record outcomes",
     ]
     # The portal's Redis key prefix, if it uses one: without it the agent would see no message.
     broker_options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})

@@ -6,13 +6,20 @@ task that records it (`clusters.record_*`). The credentials never travel: the wo
 the message resolves the cloud reference with its own `resolver` (the portal's database, or the
 agent's local agent.toml).
 
-Exactly once: a node is created only after looking it up by its instance tag, under a per-instance
-Redis lock, and EC2 also gets a ClientToken. A re-delivered or repeated task finds the node the
-first attempt made instead of creating a second one.
+Creates come in batches (one message for up to CREATE_BATCH instances of one cloud) and their
+outcomes go back in one record message per batch, on the portal's own records queue.
+
+Exactly once, without a look-up before every create: each instance's node is made under a
+per-instance Redis lock, and a marker in Redis remembers it once made, so a message delivered twice
+finds the node of the first delivery. A batch that is retried, or delivered again after its worker
+died (when a create may have happened without its marker), first looks its nodes up with one list
+call for the whole batch; so does a first attempt on a cloud whose creates are not idempotent. EC2's
+creates are (the instance's token is their ClientToken), so a first attempt there calls nothing else.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
@@ -37,6 +44,8 @@ CLOUD_TAG = "context-portal-cloud"
 MAX_RETRIES = 8
 # How long an instance's create lock outlives a holder that died (a live holder keeps renewing it).
 LOCK_LEASE = 15.0
+# How long a made node is remembered by its instance's token (longer than any redelivery).
+CREATED_MARKER_TTL = 24 * 3600
 
 # Set by the Celery app that loads this module: cloud reference -> CloudConfig.
 resolver: Callable[[dict], CloudConfig] | None = None
@@ -81,18 +90,42 @@ def node_dict(node: NodeInfo) -> dict:
     return asdict(node)
 
 
-def create_node_once(provider, spec: NodeSpec, semaphore: CloudSemaphore, lock) -> NodeInfo:
-    """The node of `spec`: the one an earlier attempt made, or a new one. Never two."""
-    with lock:
-        with semaphore.slot():
-            found = provider.find_nodes({INSTANCE_TAG: spec.tags[INSTANCE_TAG]})
-        if found:
-            log.info(
-                "instance %s already has node %s: not creating another", spec.tags[INSTANCE_TAG], found[0].id
-            )
-            return found[0]
-        with semaphore.slot():
-            return provider.create_node(spec)
+class BatchCreator:
+    """Makes the nodes of one batch, each exactly once (the module's docstring says how)."""
+
+    def __init__(
+        self, provider, semaphore: CloudSemaphore, client: redis.Redis, tokens: list[str], *, look_up: bool
+    ):
+        self.provider, self.semaphore, self.redis = provider, semaphore, client
+        self.tokens, self.look_up = tokens, look_up or not provider.idempotent_creates
+        self._found: dict[str, NodeInfo] | None = None
+
+    def found(self) -> dict[str, NodeInfo]:
+        """The batch's nodes that exist already, by instance token: one list call for the batch."""
+        if self._found is None:
+            with self.semaphore.slot():
+                nodes = self.provider.find_tagged(INSTANCE_TAG, self.tokens)
+            self._found = {node.tags.get(INSTANCE_TAG): node for node in nodes}
+        return self._found
+
+    def create(self, spec: NodeSpec) -> NodeInfo:
+        token = spec.tags[INSTANCE_TAG]
+        with instance_lock(self.redis, token):
+            made = self.redis.get(_created_key(token))
+            if made is not None:
+                log.info("instance %s already has a node: not creating another", token)
+                return NodeInfo(**json.loads(made))
+            node = self.found().get(token) if self.look_up else None
+            if node is None:
+                with self.semaphore.slot():
+                    node = self.provider.create_node(spec)
+            self.redis.set(_created_key(token), json.dumps(node_dict(node)), ex=CREATED_MARKER_TTL)
+            return node
+
+
+def _created_key(token: str) -> str:
+    run = current_app.conf.broker_transport_options.get("global_keyprefix", "")
+    return f"{run}context-portal:created:{token}"
 
 
 @contextmanager
@@ -126,7 +159,7 @@ def instance_lock(client: redis.Redis, token: str):
 
 
 def _report(task_name: str, *args) -> None:
-    queue = current_app.conf.get("portal_results_queue") or "default"
+    queue = current_app.conf.get("portal_results_queue") or "records"
     current_app.send_task(task_name, args=list(args), queue=queue)
 
 
@@ -136,21 +169,40 @@ def _backoff(retries: int) -> float:
     return unit * min(2**retries, 60) * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not crypto
 
 
-@shared_task(name="clusters.cloud_create_node", bind=True, acks_late=True, max_retries=MAX_RETRIES)
-def cloud_create_node(self, cloud_ref: dict, instance_id: int, spec: dict) -> None:
-    fields = {k: v for k, v in spec.items() if k != "user_data_sealed"}
-    lock = instance_lock(_redis(), spec["tags"][INSTANCE_TAG])
+@shared_task(name="clusters.cloud_create_nodes", bind=True, acks_late=True, max_retries=MAX_RETRIES)
+def cloud_create_nodes(self, cloud_ref: dict, batch: list[list]) -> None:
+    """Create the nodes of a batch of [instance id, spec]; report every outcome in one message and
+    send the instances that met a transient error again, together, after a backoff."""
+    retries = self.request.retries
+    again, outcomes = [], []
     try:
         config = config_for(cloud_ref)
-        node_spec = NodeSpec(**fields, user_data=open_user_data(spec["user_data_sealed"], config, cloud_ref))
-        node = create_node_once(get_provider(config), node_spec, _semaphore(cloud_ref), lock)
-    except CloudError as exc:
-        if not exc.permanent and self.request.retries < MAX_RETRIES:
-            _report("clusters.record_retry", instance_id, exc.message, self.request.retries + 1)
-            raise self.retry(countdown=_backoff(self.request.retries), exc=exc) from None
-        _report("clusters.record_create_failed", instance_id, exc.message, exc.permanent)
-        return
-    _report("clusters.record_node_created", instance_id, node_dict(node))
+        provider = get_provider(config)
+        redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+        tokens = [spec["tags"][INSTANCE_TAG] for _instance, spec in batch]
+        creator = BatchCreator(
+            provider, _semaphore(cloud_ref), _redis(), tokens, look_up=retries > 0 or redelivered
+        )
+    except CloudError as exc:  # nothing of the batch can be made here: each instance says why
+        creator, problem = None, exc
+    for instance_id, spec in batch:
+        try:
+            if creator is None:
+                raise problem
+            fields = {k: v for k, v in spec.items() if k != "user_data_sealed"}
+            user_data = open_user_data(spec["user_data_sealed"], config, cloud_ref)
+            node = creator.create(NodeSpec(**fields, user_data=user_data))
+        except CloudError as exc:
+            if not exc.permanent and retries < MAX_RETRIES:
+                outcomes.append({"instance": instance_id, "retry": exc.message, "attempt": retries + 1})
+                again.append([instance_id, spec])
+            else:
+                outcomes.append({"instance": instance_id, "failed": exc.message, "permanent": exc.permanent})
+            continue
+        outcomes.append({"instance": instance_id, "node": node_dict(node)})
+    _report("clusters.record_outcomes", outcomes)
+    if again:
+        raise self.retry(args=[cloud_ref, again], countdown=_backoff(retries))
 
 
 @shared_task(name="clusters.cloud_destroy_nodes", bind=True, acks_late=True, max_retries=MAX_RETRIES)

@@ -16,10 +16,10 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.utils import timezone
 
-from clusters import cloudside, preflight, userdata
+from clusters import cloudside, dispatch, preflight, userdata
 from clusters.models import (
     Cloud,
     Cluster,
@@ -34,7 +34,6 @@ from clusters.models.launches import LIVE_STATES
 from clusters.topology import DefinitionError, RoleShape, launch_levels
 from clusters.userdata import dns_label
 from contexts.models import ProfileRevision
-from contexts.render import RenderError
 from portal import crypto
 
 S = InstanceState
@@ -138,7 +137,7 @@ def launch(definition, owner, name: str, placement: dict[str, Cloud]) -> Cluster
     event(cluster, f"launch requested: {len(instances)} instances")
     for notice in notices(definition, owner):
         event(cluster, notice, "warning")
-    transaction.on_commit(lambda: advance(cluster.pk))
+    transaction.on_commit(lambda: advance_later(cluster.pk))
     return cluster
 
 
@@ -195,79 +194,41 @@ def _fail_waiting(cluster: Cluster, role: dict, waiting: list, needed: str) -> N
 def advance(cluster_id: int) -> None:
     """Dispatch every waiting instance whose role's dependencies have addresses; fail those whose
     dependencies have no instance left; update the cluster's state."""
-    cluster = Cluster.objects.get(pk=cluster_id)
+    cluster = Cluster.objects.select_related("owner").filter(pk=cluster_id).first()
+    if cluster is None:
+        return  # deleted meanwhile
     if cluster.state in (ClusterState.TERMINATING, ClusterState.TERMINATED):
         refresh_state(cluster)
         return
     if not cluster.instances.filter(state=S.REQUESTED).exists():
         refresh_state(cluster)  # nothing waits: no need to load every instance (large clusters)
         return
-    instances = list(cluster.instances.all())
-    addresses = role_addresses(instances)
-    documents: dict[int, dict] = {}
-    for role in cluster.snapshot["roles"]:
-        waiting = [i for i in instances if i.role == role["name"] and i.state == S.REQUESTED]
-        if not waiting:
-            continue
-        needed = _gone_dependency(role, instances)
-        if needed:
-            _fail_waiting(cluster, role, waiting, needed)
-        elif _dependencies_ready(role, instances, addresses):
-            cloud = Cloud.objects.get(pk=role["cloud"])
-            for instance in waiting:
-                _dispatch(cluster, role, instance, cloud, addresses, documents)
+    with transaction.atomic():
+        instances = list(cluster.instances.all())
+        addresses = role_addresses(instances)
+        documents: dict[int, dict] = {}
+        for role in cluster.snapshot["roles"]:
+            waiting = [i for i in instances if i.role == role["name"] and i.state == S.REQUESTED]
+            if not waiting:
+                continue
+            needed = _gone_dependency(role, instances)
+            if needed:
+                _fail_waiting(cluster, role, waiting, needed)
+            elif _dependencies_ready(role, instances, addresses):
+                cloud = Cloud.objects.get(pk=role["cloud"])
+                dispatch.dispatch_role(cluster, role, waiting, cloud, addresses, documents)
     refresh_state(cluster)
 
 
-def _dispatch(cluster, role, instance, cloud, addresses, documents) -> None:
-    claimed = Instance.objects.filter(pk=instance.pk, state=S.REQUESTED).update(
-        state=S.LAUNCHING, launched_at=timezone.now(), attempts=instance.attempts + 1, last_error=""
-    )
-    if not claimed:
-        return  # another record task dispatched it
-    instance.state = S.LAUNCHING
-    from clusters.instance_auth import new_instance_token
-
-    token, token_hash = new_instance_token()
-    try:
-        user_data = render_user_data(cluster, role, instance, cloud, addresses, token, documents)
-    except RenderError as exc:
-        Instance.objects.filter(pk=instance.pk).update(state=S.FAILED, last_error=str(exc))
-        instance.state = S.FAILED
-        event(cluster, f"{instance.name}: cannot render its user-data: {exc}", "error")
+def advance_later(cluster_id: int) -> None:
+    """Advance the cluster in a portal worker rather than here: a launch or scale request answers at
+    once, whatever the number of instances to render and send (LAUNCH_DISPATCH_INLINE: here)."""
+    if settings.LAUNCH_DISPATCH_INLINE:
+        advance(cluster_id)
         return
-    Instance.objects.filter(pk=instance.pk).update(checkin_token_hash=token_hash)
-    spec = {
-        "name": instance.name, "size_id": role["size_id"], "image_id": role["image_id"],
-        "user_data_sealed": cloudside.seal_user_data(user_data, cloud.message_key_value()),
-        "tags": node_tags(cluster, instance), "idempotency_token": str(instance.idempotency_token),
-    }  # fmt: skip
-    send_to_cloud(cloudside.cloud_create_node, cloud, instance.pk, spec)
+    from clusters.tasks import advance_cluster
 
-
-def node_tags(cluster: Cluster, instance: Instance) -> dict:
-    return {
-        cloudside.PORTAL_TAG: portal_id(),
-        cloudside.CLUSTER_TAG: str(cluster.pk),
-        cloudside.CLOUD_TAG: str(instance.cloud_id),
-        cloudside.INSTANCE_TAG: str(instance.idempotency_token),
-    }
-
-
-def render_user_data(cluster, role, instance, cloud, addresses, token, documents) -> bytes:
-    secret = crypto.decrypt(cluster.secret)
-    if instance.revision_id not in documents:  # one look-up per revision, not per instance
-        revision = ProfileRevision.objects.select_related("profile").get(pk=instance.revision_id)
-        documents[instance.revision_id] = (
-            userdata.document_for(revision, cluster.owner, secret),
-            bytes.fromhex(revision.salt),
-        )
-    document, salt_seed = documents[instance.revision_id]
-    values = userdata.variables({"name": cluster.name, "id": cluster.pk, "secret": secret}, role["name"],
-                                instance.index, instance.name, token, addresses)  # fmt: skip
-    return userdata.render_instance(
-        document, values, fmt=role["format"], driver=cloud.driver, salt_seed=salt_seed
-    )
+    advance_cluster.apply_async(args=[cluster_id], queue=settings.CELERY_PORTAL_RESULTS_QUEUE)
 
 
 def cluster_pool_password(cluster: Cluster) -> str:
@@ -289,9 +250,8 @@ def send_to_cloud(task, cloud: Cloud, *args) -> None:
 
 
 def refresh_state(cluster: Cluster) -> str:
-    counts = defaultdict(int)
-    for state in cluster.instances.values_list("state", flat=True):
-        counts[state] += 1
+    counts = defaultdict(int)  # one grouped count, not the cluster's rows
+    counts.update(dict(cluster.instances.order_by().values_list("state").annotate(n=Count("pk"))))
     live = sum(counts[s] for s in LIVE_STATES)
     if cluster.state in (ClusterState.TERMINATING, ClusterState.TERMINATED):
         new = ClusterState.TERMINATED if not live and not counts[S.TERMINATING] else ClusterState.TERMINATING
@@ -336,7 +296,7 @@ def scale(cluster: Cluster, role_name: str, count: int) -> None:
         elif count < len(live):
             stop_instances(cluster, live[: len(live) - count])  # newest first
         event(cluster, f"role {role_name} scaled from {len(live)} to {count}")
-        transaction.on_commit(lambda: advance(cluster.pk))
+        transaction.on_commit(lambda: advance_later(cluster.pk))
 
 
 def terminate(cluster: Cluster) -> None:
@@ -425,7 +385,7 @@ def retry_failed(cluster: Cluster, *, latest: bool = False) -> int:
         if count:
             event(cluster, f"retrying {count} failed instances")
             Cluster.objects.filter(pk=cluster.pk).update(state=ClusterState.LAUNCHING)
-            transaction.on_commit(lambda: advance(cluster.pk))
+            transaction.on_commit(lambda: advance_later(cluster.pk))
     return count
 
 

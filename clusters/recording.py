@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clusters import cloudside, destroys, launcher
-from clusters.models import Cloud, Cluster, Instance, InstanceState
+from clusters.models import Cloud, Cluster, ClusterEvent, Instance, InstanceState
 from clusters.models.launches import LIVE_STATES
 from clusters.providers import RUNNING, TERMINATED
 
@@ -33,6 +33,8 @@ S = InstanceState
 WATCHED = (S.REQUESTED, S.LAUNCHING, S.RUNNING, S.READY, S.TERMINATING)
 # A cloud is listed each cycle while one of its instances is in these states.
 LISTED_FOR = (S.LAUNCHING, S.RUNNING, S.READY, S.TERMINATING)
+# How long a cloud's list may take to come back before the next cycle lists it anyway.
+CYCLE_TIMEOUT = 120
 
 
 def _apply_node(instance: Instance, node: dict) -> None:
@@ -45,46 +47,66 @@ def _apply_node(instance: Instance, node: dict) -> None:
         instance.state, instance.last_error = S.FAILED, "the node was terminated outside the portal"
 
 
-def node_created(instance_id: int, node: dict) -> None:
+def outcomes(items: list[dict]) -> None:
+    """Record a batch of create outcomes — {"instance", "node"} made, {"instance", "failed",
+    "permanent"} given up, {"instance", "retry", "attempt"} to be tried again — in one transaction
+    over the batch's rows, then advance each cluster once."""
+    by_instance = {item["instance"]: item for item in items}
+    clusters: set[int] = set()
     with transaction.atomic():
-        instance = (
-            Instance.objects.select_for_update().select_related("cluster").filter(pk=instance_id).first()
+        instances = Instance.objects.select_for_update().select_related("cloud").filter(pk__in=by_instance)
+        changed, events, destroys_by_cloud = [], [], {}
+        for instance in instances:
+            item = by_instance[instance.pk]
+            clusters.add(instance.cluster_id)
+            if "node" in item:
+                if _record_node(instance, item["node"], destroys_by_cloud):
+                    changed.append(instance)
+            elif "failed" in item and instance.state in (S.LAUNCHING, S.REQUESTED):
+                kind = "permanent error" if item["permanent"] else "gave up after retries"
+                instance.state, instance.last_error = S.FAILED, item["failed"]
+                changed.append(instance)
+                events.append(ClusterEvent(cluster_id=instance.cluster_id, level="error",
+                                           message=f"{instance.name} failed ({kind}): {item['failed']}"))  # fmt: skip
+            elif "retry" in item and instance.state == S.LAUNCHING:
+                instance.last_error = f"retry {item['attempt']}: {item['retry']}"
+                changed.append(instance)
+                events.append(ClusterEvent(cluster_id=instance.cluster_id, level="warning",
+                                           message=f"{instance.name}: retry {item['attempt']} after: {item['retry']}"))  # fmt: skip
+        Instance.objects.bulk_update(changed, ["node_id", "public_ips", "private_ips", "state", "last_error"])
+        ClusterEvent.objects.bulk_create(events)
+        for cloud, pairs in destroys_by_cloud.values():
+            launcher.destroy_nodes(cloud, pairs)
+    transaction.on_commit(lambda: [launcher.advance(cluster_id) for cluster_id in sorted(clusters)])
+
+
+def _record_node(instance: Instance, node: dict, destroys_by_cloud: dict) -> bool:
+    """A node made for `instance` (idempotent); True when the row changed."""
+    before = (
+        instance.state,
+        instance.node_id,
+        instance.public_ips,
+        instance.private_ips,
+        instance.last_error,
+    )
+    if instance.state in (S.TERMINATING, S.TERMINATED):
+        # Stopped while its node was being made: the node must not outlive it.
+        instance.node_id, instance.state = node["id"], S.TERMINATING
+        destroys_by_cloud.setdefault(instance.cloud_id, (instance.cloud, []))[1].append(
+            [instance.pk, node["id"]]
         )
-        if instance is None:
-            return
-        if instance.state in (S.TERMINATING, S.TERMINATED):
-            # Stopped while its node was being made: the node must not outlive it.
-            instance.node_id = node["id"]
-            instance.state = S.TERMINATING
-            instance.save(update_fields=["node_id", "state", "updated"])
-            launcher.destroy_nodes(instance.cloud, [[instance.pk, node["id"]]])
-            return
+    elif instance.state in (S.REQUESTED, S.LAUNCHING, S.RUNNING, S.READY):
+        if instance.state == S.REQUESTED:  # sent again as stale, and the first create answered after all
+            instance.state = S.LAUNCHING
         _apply_node(instance, node)
         instance.last_error = ""
-        instance.save(
-            update_fields=["node_id", "public_ips", "private_ips", "state", "last_error", "updated"]
-        )
-    transaction.on_commit(lambda: launcher.advance(instance.cluster_id))
-
-
-def create_failed(instance_id: int, message: str, permanent: bool) -> None:
-    instance = Instance.objects.select_related("cluster").filter(pk=instance_id).first()
-    waiting = (S.LAUNCHING, S.REQUESTED)
-    if instance is None or not Instance.objects.filter(pk=instance_id, state__in=waiting).update(
-        state=S.FAILED, last_error=message
-    ):
-        return  # stopped, or recorded already
-    kind = "permanent error" if permanent else "gave up after retries"
-    launcher.event(instance.cluster, f"{instance.name} failed ({kind}): {message}", "error")
-    launcher.advance(instance.cluster_id)
-
-
-def retry_noted(instance_id: int, message: str, attempt: int) -> None:
-    instance = Instance.objects.select_related("cluster").filter(pk=instance_id).first()
-    if instance is None:
-        return
-    Instance.objects.filter(pk=instance_id).update(last_error=f"retry {attempt}: {message}")
-    launcher.event(instance.cluster, f"{instance.name}: retry {attempt} after: {message}", "warning")
+    return (
+        instance.state,
+        instance.node_id,
+        instance.public_ips,
+        instance.private_ips,
+        instance.last_error,
+    ) != before
 
 
 def node_destroyed(instance_id: int, node_id: str, error: str) -> None:
@@ -124,18 +146,28 @@ def monitor_cloud(cloud: Cloud) -> None:
 
 
 def monitor_clouds() -> int:
-    """One monitoring cycle: one list task per cloud that has instances to watch."""
+    """One monitoring cycle: one list task per cloud that has instances to watch — unless the cloud's
+    last list has not been recorded yet (a slow cloud, a long queue): cycles never pile up. A list
+    that was lost holds its cloud back for CYCLE_TIMEOUT at most."""
     clouds = Cloud.objects.filter(instances__state__in=LISTED_FOR).distinct()
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     count = 0
     for cloud in clouds:
-        monitor_cloud(cloud)
-        count += 1
+        if client.set(_cycle_key(cloud.pk), 1, nx=True, ex=CYCLE_TIMEOUT):
+            monitor_cloud(cloud)
+            count += 1
     return count
+
+
+def _cycle_key(cloud_id: int) -> str:
+    run = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
+    return f"{run}context-portal:{settings.PORTAL_ID}:cycle:{cloud_id}"
 
 
 def node_list(cloud_id: int, nodes: list[dict] | None, error: str) -> dict:
     """Bring every watched instance on the cloud in line with the cloud's own list, in bulk; destroy
     the nodes no instance should have (the module's docstring has the rule)."""
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(_cycle_key(cloud_id))  # the next cycle may list
     if nodes is None:
         return {"error": error}
     nodes = nodes_of_cloud(cloud_id, nodes)

@@ -56,19 +56,15 @@ RECORD = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": 
           "retry_jitter": True, "max_retries": 12}  # fmt: skip
 
 
-@shared_task(name="clusters.record_node_created", **RECORD)
-def record_node_created(instance_id: int, node: dict) -> None:
-    recording.node_created(instance_id, node)
+@shared_task(name="clusters.record_outcomes", **RECORD)
+def record_outcomes(outcomes: list[dict]) -> None:
+    recording.outcomes(outcomes)
 
 
-@shared_task(name="clusters.record_create_failed", **RECORD)
-def record_create_failed(instance_id: int, message: str, permanent: bool) -> None:
-    recording.create_failed(instance_id, message, permanent)
-
-
-@shared_task(name="clusters.record_retry", **RECORD)
-def record_retry(instance_id: int, message: str, attempt: int) -> None:
-    recording.retry_noted(instance_id, message, attempt)
+@shared_task(name="clusters.advance_cluster", **RECORD)
+def advance_cluster(cluster_id: int) -> None:
+    """Render and send a cluster's waiting instances (launcher.advance_later puts it here)."""
+    launcher.advance(cluster_id)
 
 
 @shared_task(name="clusters.record_node_destroyed", **RECORD)

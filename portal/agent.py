@@ -10,7 +10,7 @@ skeleton for it (clusters.agents).
 agent.toml:
 
     broker_url = "redis://broker.example.org:6379/0"
-    results_queue = "default"          # where the portal's workers listen
+    results_queue = "records"          # where the portal's workers listen
 
     [broker_transport_options]         # optional: as the portal's, e.g. its Redis key prefix
     global_keyprefix = "portal:"
@@ -71,7 +71,7 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
     broker_transport_options=dict(config.get("broker_transport_options", {})),
-    portal_results_queue=config.get("results_queue", "default"),
+    portal_results_queue=config.get("results_queue", "records"),
     # The agent sends results as messages; it stores none.
     task_ignore_result=True,
 )

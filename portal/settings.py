@@ -32,6 +32,11 @@ PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 LAUNCH_STALE_AFTER = env.int("LAUNCH_STALE_AFTER", default=600)
 # Tags every node this portal creates, so its monitor and reconciler never touch other nodes.
 PORTAL_ID = env.str("PORTAL_ID", default="context-portal")
+# A launch, scale or retry answers at once and a portal worker renders and sends the instances;
+# inline: the request does it itself (tests do, to stay in one process).
+LAUNCH_DISPATCH_INLINE = env.bool("LAUNCH_DISPATCH_INLINE", default=False)
+# At most this many instances per create message (clusters.dispatch.batch_size).
+CREATE_BATCH_SIZE = env.int("CREATE_BATCH_SIZE", default=25)
 # Anonymous PIN requests (SPEC §8) one address may make per 15 minutes, a PIN's lifetime.
 PAIRING_PINS_PER_ADDRESS = env.int("PAIRING_PINS_PER_ADDRESS", default=60)
 
@@ -196,6 +201,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# The portal's own work — records of what the cloud side did, dispatching launches — has a queue of
+# its own, so it never waits behind a thousand creates on a cloud's queue. Portal workers serve
+# both (scripts/run.sh); gateway agents send their outcomes here (results_queue in agent.toml).
+CELERY_PORTAL_RESULTS_QUEUE = env.str("PORTAL_RECORDS_QUEUE", default="records")
 CELERY_RESULT_EXPIRES = 3600
 # The monitor: one node list per cloud with instances to watch (SPEC §6); and the hourly purge of
 # PIN requests that expired unpaired (SPEC §8).

@@ -22,3 +22,9 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = _prefix
 # A file, not memory, so that a real Celery worker process can read what a test committed.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{RUN_ID}.sqlite3")}  # noqa: F405
+else:  # a test database of this run's own, whatever database the URL names
+    DATABASES["default"]["TEST"] = {"NAME": f"test_portal_{RUN_ID}"}  # noqa: F405
+
+# Tests dispatch launches in their own process, where they can watch every message;
+# clusters/tests/test_launch_dispatch.py checks the worker path production uses.
+LAUNCH_DISPATCH_INLINE = True

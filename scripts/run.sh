@@ -33,7 +33,7 @@ python manage.py setup_demo_cloud --host 127.0.0.1 --port "$DEMO_CLOUD_PORT"
 
 say "Starting the Celery worker with the monitor's beat (log: var/log/worker.log)"
 celery -A portal worker --beat --schedule "$VAR/celerybeat-schedule" --loglevel INFO --concurrency 2 \
-  --queues default >"$VAR/log/worker.log" 2>&1 &
+  --queues default,records >"$VAR/log/worker.log" 2>&1 &
 children+=($!)
 
 cat <<MSG

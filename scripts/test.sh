@@ -27,4 +27,14 @@ if [ "$status" = 5 ]; then
   echo "pytest collected no tests: that is a failure." >&2
   exit 1
 fi
-exit "$status"
+[ "$status" = 0 ] || exit "$status"
+# The randomized convergence test (issue 11) runs on PostgreSQL too, whenever slow tests ran.
+case " $* " in
+  *"not slow"*) ;;
+  *)
+    if [ $# -eq 0 ]; then
+      say "pytest: the convergence test on PostgreSQL"
+      DATABASE_URL=$TEST_POSTGRES_URL python -m pytest clusters/tests/test_convergence.py -m slow -q
+    fi
+    ;;
+esac

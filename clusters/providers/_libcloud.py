@@ -31,6 +31,9 @@ from .base import (
 # (connect, read) seconds for every HTTP call, so a dead endpoint fails fast and "Test connection"
 # answers within 10 s. requests takes the pair as is; libcloud only passes it through.
 HTTP_TIMEOUT = (3, 6)
+# Reading a list of nodes: a thousand nodes make a long answer on any cloud (moto takes 6 s), and a
+# monitor cycle that times out sees nothing at all.
+LIST_READ_TIMEOUT = 60
 
 STATE_WORDS = {
     NodeState.RUNNING: RUNNING,
@@ -215,6 +218,21 @@ class LibcloudProvider(CloudProvider):
     def errors(self):
         return cloud_errors(self.describe_endpoint())
 
+    @contextmanager
+    def listing(self):
+        """Calls in the block may read for LIST_READ_TIMEOUT seconds instead of HTTP_TIMEOUT's."""
+        connection = self.driver.connection
+        before = connection.timeout
+        connection.timeout = (HTTP_TIMEOUT[0], LIST_READ_TIMEOUT)
+        if getattr(connection, "connection", None) is not None:  # already connected
+            connection.connection.session.timeout = connection.timeout
+        try:
+            yield
+        finally:
+            connection.timeout = before
+            if getattr(connection, "connection", None) is not None:
+                connection.connection.session.timeout = before
+
     def create_node(self, spec: NodeSpec) -> NodeInfo:
         driver = self.driver
         with self.errors():
@@ -234,7 +252,7 @@ class LibcloudProvider(CloudProvider):
 
     def list_nodes(self) -> list[NodeInfo]:
         driver = self.driver
-        with self.errors():
+        with self.errors(), self.listing():
             return [node_info(node) for node in driver.list_nodes()]
 
     def list_sizes(self) -> list[SizeInfo]:

@@ -101,6 +101,9 @@ class CloudProvider:
 
     kind = ""
     label = ""
+    # True when a repeated create with the same idempotency token gives back the node made before
+    # (EC2's ClientToken): then a first attempt needs no look-up before creating.
+    idempotent_creates = False
     parameters: tuple[Param, ...] = ()  # sensitive ones live in CloudConfig.credentials, others in options
     endpoint_fields: tuple[str, ...] = ()  # which CloudConfig fields (host, port, path, ...) the driver reads
 
@@ -121,6 +124,14 @@ class CloudProvider:
         """Nodes not yet terminated that carry all these tags: how a retried launch finds the node
         an earlier attempt created, and how the reconciler finds orphans."""
         return [node for node in self.list_nodes() if node.state != TERMINATED and has_tags(node, tags)]
+
+    def find_tagged(self, tag: str, values) -> list[NodeInfo]:
+        """Nodes not yet terminated whose `tag` is one of `values`: the nodes of a batch of
+        instances, found with one call (drivers that filter on the server do it there)."""
+        wanted = {str(value) for value in values}
+        return [
+            node for node in self.list_nodes() if node.state != TERMINATED and node.tags.get(tag) in wanted
+        ]
 
     def list_sizes(self) -> list[SizeInfo]:
         raise NotImplementedError

@@ -153,6 +153,7 @@ class EC2Provider(LibcloudProvider):
               help='"self", "amazon", an account id, or "all" (every public image: slow on AWS)'),
     )  # fmt: skip
     endpoint_fields = ("host", "port", "path", "secure", "region")
+    idempotent_creates = True  # the instance's token goes as ClientToken
 
     @property
     def region(self) -> str:
@@ -195,11 +196,16 @@ class EC2Provider(LibcloudProvider):
 
     def find_nodes(self, tags: dict) -> list[NodeInfo]:
         # Filtered by the server: one call whatever the number of nodes.
-        filters = {f"tag:{key}": str(value) for key, value in tags.items()}
+        filters = {
+            f"tag:{key}": value if isinstance(value, list) else str(value) for key, value in tags.items()
+        }
         driver = self.driver
-        with self.errors():
+        with self.errors(), self.listing():
             nodes = [node_info(node) for node in driver.list_nodes(ex_filters=filters)]
         return [node for node in nodes if node.state != TERMINATED]
+
+    def find_tagged(self, tag: str, values) -> list[NodeInfo]:
+        return self.find_nodes({tag: sorted({str(value) for value in values})})
 
     def list_sizes(self) -> list[SizeInfo]:
         # libcloud's static table of AWS instance types (the API has no call for it), without the

@@ -179,7 +179,7 @@ def run_here(queues: Queues, count: int) -> list[tuple[str, list]]:
     taken = take_messages(queues.cloud, count)
     tasks = {
         t.name: t
-        for t in (cloudside.cloud_create_node, cloudside.cloud_destroy_nodes, cloudside.cloud_list_nodes)
+        for t in (cloudside.cloud_create_nodes, cloudside.cloud_destroy_nodes, cloudside.cloud_list_nodes)
     }
     with reports_to(queues.results):
         for name, args in taken:

@@ -25,3 +25,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_CLOUD_RETRY_DELAY = 0.05
 # Where the cloud side sends its reports: each test names a queue of its own.
 CELERY_PORTAL_RESULTS_QUEUE = os.environ.get("PORTAL_RESULTS_QUEUE", "default")
+
+# A test that holds SQLite's write lock to cause a transient database error (test_convergence.py) gives
+# its workers a short busy timeout, so that their writes fail within a second, not the portal's 30 s.
+if os.environ.get("FAULT_SQLITE_TIMEOUT") and DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["OPTIONS"] = {  # noqa: F405
+        **DATABASES["default"].get("OPTIONS", {}),  # noqa: F405
+        "timeout": float(os.environ["FAULT_SQLITE_TIMEOUT"]),
+    }

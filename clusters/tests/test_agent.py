@@ -176,7 +176,7 @@ def test_a_cluster_launches_through_an_agent_that_has_no_database(
         drop_queue(queue)
 
     log = agent.log.read_text(errors="replace")
-    for task in ("clusters.cloud_check", "clusters.cloud_create_node", "clusters.cloud_list_nodes",
+    for task in ("clusters.cloud_check", "clusters.cloud_create_nodes", "clusters.cloud_list_nodes",
                  "clusters.cloud_destroy_nodes"):  # fmt: skip
         assert re.search(rf"Task {re.escape(task)}\[[-0-9a-f]+\] succeeded", log), (
             f"the agent did not run {task}"

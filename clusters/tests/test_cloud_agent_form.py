@@ -110,7 +110,7 @@ def test_the_agent_config_skeleton_names_this_cloud_and_no_secret(alice, setting
     skeleton = agent_toml(cloud)
     assert_no_secret(skeleton, cloud)
     config = tomllib.loads(skeleton)
-    assert config["broker_url"] == settings.CELERY_BROKER_URL and config["results_queue"] == "default"
+    assert config["broker_url"] == settings.CELERY_BROKER_URL and config["results_queue"] == "records"
     assert config["broker_transport_options"] == {
         "global_keyprefix": settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"]
     }

@@ -82,8 +82,9 @@ def test_a_create_message_in_the_broker_holds_no_secret_of_the_user_data(
 
     [(task, args)] = take_messages(queues.cloud, 1)
     with reports_to(queues.results):
-        cloudside.cloud_create_node.apply(args=args).get()  # the worker opens it with the cloud's key
-    [(_task, (_instance_id, node))] = take_messages(queues.results, 1)
+        cloudside.cloud_create_nodes.apply(args=args).get()  # the worker opens it with the cloud's key
+    [(_task, ([outcome],))] = take_messages(queues.results, 1)
+    node = outcome["node"]
     data = user_data_of(moto_ec2.boto3_client(), node["id"]).decode()
     assert data.startswith("#cloud-config") and base64.b64encode(POOL_PASSWORD.encode()).decode() in data
     token = data.split("/etc/context-portal/instance.token\n  content: ")[1].split("\n")[0]
@@ -104,13 +105,13 @@ def test_a_worker_without_the_clouds_key_fails_the_instance_in_plain_words(
     cloudside.resolver = lambda ref: dataclasses.replace(original(ref), message_key=other_key)
     try:
         with reports_to(queues.results):
-            cloudside.cloud_create_node.apply(args=args).get()
+            cloudside.cloud_create_nodes.apply(args=args).get()
     finally:
         cloudside.resolver = original
 
-    [(task, (_instance_id, message, permanent))] = take_messages(queues.results, 1)
-    assert (task, permanent) == ("clusters.record_create_failed", True)
-    assert message == (f"this worker cannot open the create message: its message key for cloud {cloud.pk} "
+    [(task, ([outcome],))] = take_messages(queues.results, 1)
+    assert (task, outcome["permanent"]) == ("clusters.record_outcomes", True)
+    assert outcome["failed"] == (f"this worker cannot open the create message: its message key for cloud {cloud.pk} "
                        "is not the portal's (see the cloud's page for the agent's message_key)")  # fmt: skip
     assert moto_ec2.boto3_client().describe_instances()["Reservations"] == []
 

@@ -37,11 +37,14 @@ def readme_definition(owner, cloud, workers=5) -> ClusterDefinition:
 
 def record_reports(queues, count, django_capture_on_commit_callbacks):
     """The portal's records of `count` cloud-side reports, and what they set off."""
-    tasks = {"clusters.record_node_created": recording.node_created,
-             "clusters.record_create_failed": recording.create_failed}  # fmt: skip
-    for name, args in take_messages(queues.results, count):
+    for name, (outcomes,) in take_messages(queues.results, count):
+        assert name == "clusters.record_outcomes"
         with django_capture_on_commit_callbacks(execute=True):
-            tasks[name](*args)
+            recording.outcomes(outcomes)
+
+
+def quota_failure(instance) -> dict:
+    return {"instance": instance.pk, "failed": "InstanceLimitExceeded: too many instances", "permanent": True}
 
 
 def test_the_readme_condor_cluster_launches_every_role(alice, moto_ec2, django_capture_on_commit_callbacks):
@@ -103,7 +106,7 @@ def test_a_cluster_whose_first_role_failed_ends_failed_instead_of_launching_for_
     master = Instance.objects.get(cluster=cluster, role="master")
 
     with django_capture_on_commit_callbacks(execute=True):
-        recording.create_failed(master.pk, "InstanceLimitExceeded: too many instances", True)
+        recording.outcomes([quota_failure(master)])
 
     cluster.refresh_from_db()
     assert cluster.state == ClusterState.FAILED
@@ -126,7 +129,7 @@ def test_a_cluster_whose_needed_role_partly_failed_still_launches_on_the_live_on
     first, second = Instance.objects.filter(cluster=cluster, role="master").order_by("index")
 
     with django_capture_on_commit_callbacks(execute=True):
-        recording.create_failed(first.pk, "InstanceLimitExceeded: too many instances", True)
+        recording.outcomes([quota_failure(first)])
     take_messages(queues.cloud, 2)  # both creates; the second one is made here
     assert set(Instance.objects.filter(cluster=cluster, role="worker").values_list("state", flat=True)) == {
         "requested"
@@ -144,7 +147,7 @@ def failed_cluster(alice, moto_ec2, django_capture_on_commit_callbacks):
         )
     master = Instance.objects.get(cluster=cluster, role="master")
     with django_capture_on_commit_callbacks(execute=True):
-        recording.create_failed(master.pk, "InstanceLimitExceeded: too many instances", True)
+        recording.outcomes([quota_failure(master)])
     return cluster, master
 
 

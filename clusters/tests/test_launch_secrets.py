@@ -55,7 +55,8 @@ def launched_user_data(
     with django_capture_on_commit_callbacks(execute=True):
         cluster = launcher.launch(definition, user, "pool", {"worker": cloud})
     run_here(queues, 1)
-    [(_task, (_instance_id, node))] = _reports(queues)
+    [(_task, ([outcome],))] = _reports(queues)
+    node = outcome["node"]
     return user_data_of(moto_ec2.boto3_client(), node["id"]), cluster
 
 

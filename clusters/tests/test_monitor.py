@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 
-from clusters import cloudside, launcher, recording
+from clusters import cloudside, dispatch, launcher, recording
 from clusters.models import ClusterState, Instance
 from clusters.testing.fault_proxy import FaultProxy
 from clusters.tests.fault_helpers import (
@@ -78,7 +78,7 @@ def test_a_cycle_over_1000_instances_costs_two_cloud_calls_and_ten_queries_plus_
         instances = list(Instance.objects.filter(cluster=cluster).order_by("index"))
         assert {i.state for i in instances} == {"launching"}
         started = time.monotonic()
-        node_ids = run_nodes(ec2, [launcher.node_tags(cluster, i) for i in instances])
+        node_ids = run_nodes(ec2, [dispatch.node_tags(cluster, i) for i in instances])
         made = time.monotonic() - started
         for instance, node_id in zip(instances, node_ids, strict=True):
             instance.node_id = node_id  # as the create reports recorded them: pending, not running yet
@@ -200,3 +200,23 @@ def test_a_launch_whose_create_message_was_lost_is_sent_again_with_the_same_toke
     recent.update(launched_at=timezone.now())
     recording.node_list(cloud.pk, [], "")
     assert Instance.objects.get(pk=master.pk).attempts == 2  # a recent launch is left alone
+
+
+@pytest.mark.django_db
+def test_monitor_cycles_never_pile_up_behind_a_list_not_yet_recorded(
+    alice, moto_ec2, django_capture_on_commit_callbacks
+):
+    queues = Queues()
+    cloud = cloud_with_offering(alice, moto_ec2.config(), queue=queues.cloud)
+    launcher.launch(one_role_definition(alice, cloud, 1), alice, "slow", {"node": cloud})
+    Instance.objects.update(state="running", node_id="i-0")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticks = [recording.monitor_clouds() for _tick in range(3)]  # the cloud answers slowly
+    assert ticks == [1, 0, 0]
+    [(task, _args)] = take_messages(queues.cloud, 1)
+    assert task == "clusters.cloud_list_nodes"
+    recording.node_list(cloud.pk, [], "")  # its list is recorded: the next cycle lists again
+    Instance.objects.update(state="running")  # (the list said its node was gone)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert recording.monitor_clouds() == 1

@@ -7,7 +7,7 @@ every destroy the record sends, so what a worker would do to the nodes really ha
 
 import pytest
 
-from clusters import cloudside, launcher
+from clusters import cloudside, dispatch, launcher
 from clusters.models import Instance
 from clusters.tests.cloud_helpers import cloud_from_config
 from clusters.tests.fault_helpers import Queues, monitor_cycle, one_role_definition, take_messages
@@ -25,7 +25,7 @@ def _launched(owner, cloud, queue, count, django_capture_on_commit_callbacks, na
     with app.connection_for_write() as broker:
         broker.default_channel.queue_purge(queue)  # the creates: made below, directly
     instances = list(Instance.objects.filter(cluster=cluster).order_by("index"))
-    node_ids = run_nodes(cloud_ec2(cloud), [launcher.node_tags(cluster, i) for i in instances])
+    node_ids = run_nodes(cloud_ec2(cloud), [dispatch.node_tags(cluster, i) for i in instances])
     for instance, node_id in zip(instances, node_ids, strict=True):
         instance.node_id, instance.state, instance.private_ips = node_id, "running", ["10.0.0.1"]
     Instance.objects.bulk_update(instances, ["node_id", "state", "private_ips"])
@@ -64,8 +64,8 @@ def test_every_node_carries_the_id_of_its_cloud(alice, moto_ec2, django_capture_
     cloud = cloud_with_offering(alice, moto_ec2.config(), queue=queues.cloud)
     with django_capture_on_commit_callbacks(execute=True):
         cluster = launcher.launch(one_role_definition(alice, cloud, 1), alice, "tagged", {"node": cloud})
-    [(task, (_ref, _instance_id, spec))] = take_messages(queues.cloud, 1)
-    assert task == "clusters.cloud_create_node"
+    [(task, (_ref, [[_instance_id, spec]]))] = take_messages(queues.cloud, 1)
+    assert task == "clusters.cloud_create_nodes"
     assert spec["tags"][cloudside.CLOUD_TAG] == str(cloud.pk)
     assert spec["tags"][cloudside.CLUSTER_TAG] == str(cluster.pk)
 
@@ -82,7 +82,7 @@ def test_a_tagged_node_of_this_cloud_whose_instance_is_being_created_is_no_orpha
     take_messages(queues.cloud, 1)
     instance = Instance.objects.get(cluster=cluster)
     assert instance.state == "launching" and not instance.node_id
-    [node_id] = run_nodes(moto_ec2.boto3_client(), [launcher.node_tags(cluster, instance)])
+    [node_id] = run_nodes(moto_ec2.boto3_client(), [dispatch.node_tags(cluster, instance)])
 
     assert monitor_cycle(cloud, queues, django_capture_on_commit_callbacks)["orphans"] == 0
     assert node_state(moto_ec2.boto3_client(), node_id) == "running"

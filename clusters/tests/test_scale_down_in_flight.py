@@ -56,10 +56,14 @@ def test_a_terminated_cluster_ends_even_with_instances_that_failed_or_wait(
     run_here(queues, 4)
     reports = take_messages(queues.results, 4)
     first, second, third, fourth = Instance.objects.filter(cluster=cluster).order_by("index")
-    node_of = {args[0]: args[1]["id"] for _task, args in reports}
+    node_of = {
+        outcome["instance"]: outcome["node"]["id"] for _task, (outcomes,) in reports for outcome in outcomes
+    }
     # A failed instance whose node exists (its create gave up after the node was made), one waiting,
     # one running, one whose record is still on its way.
-    Instance.objects.filter(pk=first.pk).update(state="failed", node_id=node_of[first.pk], last_error="gave up")
+    Instance.objects.filter(pk=first.pk).update(
+        state="failed", node_id=node_of[first.pk], last_error="gave up"
+    )
     Instance.objects.filter(pk=second.pk).update(state="requested")
     Instance.objects.filter(pk=third.pk).update(state="running", node_id=node_of[third.pk])
 

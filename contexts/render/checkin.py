@@ -71,7 +71,9 @@ def helper_script(url: str) -> str:
     """`portal-instance` for the instance API at `url`; indented with spaces, so cloud-config can
     show it as a readable literal block (YAML block scalars may not start a line with a tab)."""
     return (
-        _HELPER.replace("@API@", quote(url)).replace("@TOKEN_PATH@", TOKEN_PATH).replace("@FAILED@", FAILED_PATH)
+        _HELPER.replace("@API@", quote(url))
+        .replace("@TOKEN_PATH@", TOKEN_PATH)
+        .replace("@FAILED@", FAILED_PATH)
     )
 
 

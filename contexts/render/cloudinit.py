@@ -127,7 +127,11 @@ def build(ctx: Context) -> bytes:
 
     config = deep_merge(config, doc.get("cloud_config") or {})
     if ctx.checkin:
-        config["runcmd"] = [checkin.command("booted"), *_as_list(config.get("runcmd")), checkin.finish_command()]
+        config["runcmd"] = [
+            checkin.command("booted"),
+            *_as_list(config.get("runcmd")),
+            checkin.finish_command(),
+        ]
     text = "#cloud-config\n" + yaml.dump(
         config, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1 << 30
     )
