@@ -97,16 +97,7 @@ def test_a_role_that_names_its_own_address_gets_its_own_host_name_when_the_profi
 def test_a_cluster_whose_first_role_failed_ends_failed_instead_of_launching_for_ever(
     alice, moto_ec2, django_capture_on_commit_callbacks
 ):
-    queues = Queues()
-    cloud = cloud_with_offering(alice, moto_ec2.config(), queue=queues.cloud)
-    with django_capture_on_commit_callbacks(execute=True):
-        cluster = launcher.launch(
-            readme_definition(alice, cloud), alice, "demo", {"master": cloud, "worker": cloud}
-        )
-    master = Instance.objects.get(cluster=cluster, role="master")
-
-    with django_capture_on_commit_callbacks(execute=True):
-        recording.outcomes([quota_failure(master)])
+    cluster, _master = failed_cluster(alice, moto_ec2, django_capture_on_commit_callbacks)
 
     cluster.refresh_from_db()
     assert cluster.state == ClusterState.FAILED
