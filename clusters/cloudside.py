@@ -34,6 +34,7 @@ from redis.exceptions import LockError
 
 from clusters.limits import CloudSemaphore
 from clusters.providers import CloudConfig, CloudError, NodeInfo, NodeSpec, get_provider
+from portal.redis_keys import redis_key
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +125,7 @@ class BatchCreator:
 
 
 def _created_key(token: str) -> str:
-    run = current_app.conf.broker_transport_options.get("global_keyprefix", "")
-    return f"{run}context-portal:created:{token}"
+    return redis_key("created", token)
 
 
 @contextmanager
@@ -135,7 +135,7 @@ def instance_lock(client: redis.Redis, token: str):
     The lease is short and a thread renews it while the holder lives, so a worker killed in the
     middle of a create frees the instance within LOCK_LEASE seconds and the re-delivered message
     goes on; a fixed long timeout would hold it up for that long. Busy beyond a lease: transient."""
-    lock = client.lock(f"context-portal:create:{token}", timeout=LOCK_LEASE, thread_local=False)
+    lock = client.lock(redis_key("create", token), timeout=LOCK_LEASE, thread_local=False)
     if not lock.acquire(blocking_timeout=LOCK_LEASE + 5):
         raise CloudError("another attempt is still creating this instance's node", permanent=False)
     done = threading.Event()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import redis
 from django.conf import settings
 
+from portal.redis_keys import redis_key
+
 FIRST_WAIT, LONGEST_WAIT = 10.0, 600.0
 _COUNT_LIFETIME = 24 * 3600
 
@@ -20,8 +22,7 @@ def _client() -> redis.Redis:
 
 
 def _key(cloud_id: int, node_id: str, kind: str) -> str:
-    run = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
-    return f"{run}context-portal:{settings.PORTAL_ID}:destroy-{kind}:{cloud_id}:{node_id}"
+    return redis_key(settings.PORTAL_ID, f"destroy-{kind}", cloud_id, node_id)
 
 
 def wait_after(sends: int) -> float:

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 import redis
 from django.conf import settings
 
+from portal.redis_keys import redis_key
+
 # KEYS[1] = the semaphore; ARGV = limit, now, lease expiry, holder id.
 _ACQUIRE = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
@@ -33,7 +35,7 @@ def _client() -> redis.Redis:
 
 class CloudSemaphore:
     def __init__(self, name: str, limit: int, *, lease: float = 120.0, client: redis.Redis | None = None):
-        self.key = f"context-portal:api-slots:{name}"
+        self.key = redis_key("api-slots", name)
         self.limit = max(1, limit)
         self.lease = lease
         self.redis = client or _client()

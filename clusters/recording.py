@@ -27,6 +27,7 @@ from clusters import cloudside, destroys, launcher
 from clusters.models import Cloud, Cluster, ClusterEvent, Instance, InstanceState
 from clusters.models.launches import LIVE_STATES
 from clusters.providers import RUNNING, TERMINATED
+from portal.redis_keys import redis_key
 
 S = InstanceState
 # Instances whose nodes the monitor matches: those that may have one, or be waiting for one.
@@ -129,10 +130,7 @@ def _stale(instance: Instance, now) -> bool:
 
 def monitor_cloud_soon(cloud: Cloud, delay: float = 2.0) -> None:
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    run = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
-    if client.set(
-        f"{run}context-portal:{settings.PORTAL_ID}:list-soon:{cloud.pk}", 1, nx=True, px=int(delay * 1000)
-    ):
+    if client.set(redis_key(settings.PORTAL_ID, "list-soon", cloud.pk), 1, nx=True, px=int(delay * 1000)):
         ref = launcher.cloud_ref(cloud)
         transaction.on_commit(
             lambda: cloudside.cloud_list_nodes.apply_async(
@@ -160,8 +158,7 @@ def monitor_clouds() -> int:
 
 
 def _cycle_key(cloud_id: int) -> str:
-    run = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
-    return f"{run}context-portal:{settings.PORTAL_ID}:cycle:{cloud_id}"
+    return redis_key(settings.PORTAL_ID, "cycle", cloud_id)
 
 
 def node_list(cloud_id: int, nodes: list[dict] | None, error: str) -> dict:

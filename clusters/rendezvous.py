@@ -29,6 +29,7 @@ from django.db import transaction
 
 from clusters.models import Cluster, Instance, RendezvousEntry
 from clusters.models.rendezvous import KEY_PATTERN, MAX_VALUE_BYTES
+from portal.redis_keys import redis_key
 
 MAX_WAIT_SECONDS = 30
 MAX_KEYS_PER_CLUSTER = 1000
@@ -114,8 +115,7 @@ async def wait_for(
 def _channel() -> str:
     """The Redis channel of writes; the broker's key prefix keeps test runs and portals sharing a
     Redis apart (pub/sub channels are the same in every Redis database)."""
-    prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
-    return f"{prefix}context-portal:rendezvous"
+    return redis_key("rendezvous")
 
 
 @functools.cache

@@ -51,6 +51,7 @@ from contexts.profiles import render_revision, shown_document
 from contexts.render import FORMATS, RenderError
 from contexts.secrets import SecretError
 from contexts.templating import parse_variables, preview_variables
+from portal.redis_keys import redis_key
 
 # No 0/O, 1/I/L: a PIN is read off a console and typed into a browser.
 PIN_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -353,5 +354,4 @@ def _minutes(seconds: int) -> str:
 
 def key_prefix() -> str:
     """Redis keys of pairing's limits, under the run's prefix in tests."""
-    run = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
-    return f"{run}context-portal:pairing:"
+    return redis_key("pairing") + ":"

@@ -221,6 +221,11 @@ CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 5
 # (kombu's default is an hour): keep it short so an interrupted launch resumes within minutes.
 # It must stay longer than the longest retry countdown (60 s).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 5, "visibility_timeout": 300}
+# A portal sharing its Redis with other programs (another portal, a test run) puts a prefix of its
+# own on every key and queue: Celery's, and the portal's own (portal.redis_keys).
+if env.str("REDIS_KEY_PREFIX", default=""):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("REDIS_KEY_PREFIX")
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": env.str("REDIS_KEY_PREFIX")}
 
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -93,10 +93,20 @@ ensure_postgres() {
   as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
   local i
   for i in $(seq 50); do postgres_answers "$TEST_POSTGRES_URL" && return 0; sleep 0.2; done
-  # A fresh Debian cluster has no password for postgres over TCP: give it one for the tests.
-  as_root su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
-  export TEST_POSTGRES_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres
-  postgres_answers "$TEST_POSTGRES_URL" && return 0
-  echo "PostgreSQL does not answer on 127.0.0.1:5432" >&2
+  # The machine's server does not let us in without a password: rather than change its users, run
+  # a server of our own, with trust authentication, in a directory of /tmp (the postgres user may not
+  # reach var/ in a home directory) on another port, as the postgres user.
+  local data=/tmp/context-portal-postgresql port=${TEST_POSTGRES_PORT:-5439} bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  say "Starting a PostgreSQL of the tests' own on 127.0.0.1:$port ($data)"
+  if [ ! -s "$data/PG_VERSION" ]; then
+    mkdir -p "$data" && as_root chown postgres: "$data"
+    as_root runuser -u postgres -- "$bin/initdb" -D "$data" --auth=trust -U postgres >/dev/null
+  fi
+  as_root runuser -u postgres -- "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
+    -o "-p $port -k /tmp -c listen_addresses=127.0.0.1" start >/dev/null || true
+  export TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/postgres
+  for i in $(seq 50); do postgres_answers "$TEST_POSTGRES_URL" && return 0; sleep 0.2; done
+  echo "PostgreSQL does not answer on 127.0.0.1:5432 nor on 127.0.0.1:$port (see $data/server.log)" >&2
   return 1
 }

@@ -31,7 +31,7 @@ def running_portal(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("make-run")
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "DEMO_CLOUD_PORT": str(_free_port()), "PORTAL_VAR_DIR": str(tmp_path / "var"),
-           "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14"}  # fmt: skip
+           "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14", "REDIS_KEY_PREFIX": f"make-run-{os.getpid()}:"}  # fmt: skip
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = tmp_path / "run.log"
     with open(log, "wb") as out:
