@@ -7,13 +7,11 @@ data holds — so a definition can be checked before anything is saved.
 
 from __future__ import annotations
 
-import re
-
 from clusters import preflight
 from clusters.models import ClusterDefinition, Role
 from clusters.topology import RoleShape, problems
 from contexts.profiles import shown_document
-from contexts.templating import is_template, referenced_roles, walk_strings
+from contexts.templating import referenced_roles, templated_roles
 
 ROLE_FIELDS = ("name", "profile", "pinned_revision", "offering", "size", "image", "count", "min_count",
                "max_count", "depends_on")  # fmt: skip
@@ -47,15 +45,6 @@ def role_shape(data: dict) -> RoleShape:
         needs_roles=referenced_roles(shown_document(revision)) if revision else set(),
         uses_addresses=templated_roles(shown_document(revision)) if revision else set(),
     )
-
-
-_ROLE_REFERENCE = re.compile(r"roles(?:\.|\[['\"])([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def templated_roles(document) -> set[str]:
-    """The roles whose addresses the document's templates use (`roles.<name>...`)."""
-    return {name for _path, value in walk_strings(document) if is_template(value)
-            for name in _ROLE_REFERENCE.findall(value)}  # fmt: skip
 
 
 def role_shapes(definition: ClusterDefinition) -> list[RoleShape]:

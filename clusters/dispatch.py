@@ -43,7 +43,8 @@ def dispatch_role(cluster: Cluster, role: dict, waiting: list[Instance], cloud: 
     Instance.objects.filter(pk__in=claimed_ids).update(
         state=S.LAUNCHING, launched_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
     )
-    claimed = [i for i in waiting if i.pk in set(claimed_ids)]
+    claimed_set = set(claimed_ids)
+    claimed = [i for i in waiting if i.pk in claimed_set]
     key, secret = cloud.message_key_value(), crypto.decrypt(cluster.secret)
     batch, ready, failed = [], [], []
     for instance in claimed:

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from clusters import cloudside, dispatch, preflight, userdata
+from clusters import cloudside, destroys, dispatch, preflight
 from clusters.models import (
     Cloud,
     Cluster,
@@ -231,10 +231,6 @@ def advance_later(cluster_id: int) -> None:
     advance_cluster.apply_async(args=[cluster_id], queue=settings.CELERY_PORTAL_RESULTS_QUEUE)
 
 
-def cluster_pool_password(cluster: Cluster) -> str:
-    return userdata.pool_password(crypto.decrypt(cluster.secret))
-
-
 def cloud_ref(cloud: Cloud) -> dict:
     """What a cloud-side task needs to find its cloud: ids and limits, never credentials."""
     return {"id": cloud.pk, "key": f"{portal_id()}-{cloud.pk}", "concurrency": cloud.api_concurrency,
@@ -344,8 +340,6 @@ def stop_instances(cluster: Cluster, instances) -> None:
 def destroy_nodes(cloud: Cloud, pairs: list[list]) -> None:
     """Send the destroy of [instance id or None, node id] pairs, and tell the monitor they were sent
     (it sends them again, backing off, while the cloud still lists the nodes)."""
-    from clusters import destroys
-
     destroys.sent(cloud.pk, [node for _instance, node in pairs])
     send_to_cloud(cloudside.cloud_destroy_nodes, cloud, pairs)
 

@@ -78,7 +78,12 @@ def outcomes(items: list[dict]) -> None:
         ClusterEvent.objects.bulk_create(events)
         for cloud, pairs in destroys_by_cloud.values():
             launcher.destroy_nodes(cloud, pairs)
-    transaction.on_commit(lambda: [launcher.advance(cluster_id) for cluster_id in sorted(clusters)])
+    transaction.on_commit(lambda: _advance_all(clusters))
+
+
+def _advance_all(cluster_ids) -> None:
+    for cluster_id in sorted(cluster_ids):
+        launcher.advance(cluster_id)
 
 
 def _record_node(instance: Instance, node: dict, destroys_by_cloud: dict) -> bool:
@@ -204,21 +209,16 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str) -> dict:
         Instance.objects.bulk_update(
             changed, ["state", "node_id", "public_ips", "private_ips", "last_error", "terminated_at"]
         )
-    orphans = _orphans(cloud_id, _tagged_for(cloud_id, by_token), known_tokens)
+    orphans = _orphans(_tagged_for(cloud_id, by_token), known_tokens)
     to_destroy += [[None, n["id"]] for n in orphans]
-    sent = _destroy_when_due(cloud_id, to_destroy)
-    for cluster_id in touched_clusters:
-        launcher.advance(cluster_id)
-    return {"changed": len(changed), "orphans": len(orphans), "destroys": sent}
-
-
-def _destroy_when_due(cloud_id: int, pairs: list[list]) -> int:
-    """Send the destroys whose backoff allows it now (clusters.destroys); how many were sent."""
-    due = set(destroys.due(cloud_id, [node for _instance, node in pairs]))
-    pairs = [pair for pair in pairs if pair[1] in due]
-    if pairs:
-        launcher.destroy_nodes(Cloud.objects.get(pk=cloud_id), pairs)
-    return len(pairs)
+    # Only the destroys whose backoff allows it now (clusters.destroys), orphans said once a send.
+    due = set(destroys.due(cloud_id, [node for _instance, node in to_destroy]))
+    to_destroy = [pair for pair in to_destroy if pair[1] in due]
+    if to_destroy:
+        _report_orphans([n for n in orphans if n["id"] in due])
+        launcher.destroy_nodes(Cloud.objects.get(pk=cloud_id), to_destroy)
+    _advance_all(touched_clusters)
+    return {"changed": len(changed), "orphans": len(orphans), "destroys": len(to_destroy)}
 
 
 def nodes_of_cloud(cloud_id: int, nodes: list[dict]) -> list[dict]:
@@ -234,9 +234,9 @@ def _tagged_for(cloud_id: int, by_token: dict) -> dict:
     return {t: n for t, n in by_token.items() if n["tags"].get(cloudside.CLOUD_TAG) == str(cloud_id)}
 
 
-def _orphans(cloud_id: int, by_token: dict, known_tokens: set) -> list[dict]:
+def _orphans(by_token: dict, known_tokens: set) -> list[dict]:
     """Alive nodes of this portal and cloud that no instance should have: its instance is gone or
-    ended (creation in flight keeps a node); said once in the cluster's events."""
+    ended (creation in flight keeps a node)."""
     candidates = {
         token: n for token, n in by_token.items() if token not in known_tokens and n["state"] != TERMINATED
     }
@@ -246,16 +246,16 @@ def _orphans(cloud_id: int, by_token: dict, known_tokens: set) -> list[dict]:
         idempotency_token__in=[t for t in candidates if _is_uuid(t)], state__in=(S.REQUESTED, S.LAUNCHING)
     ).values_list("idempotency_token", flat=True)
     alive = {str(t) for t in in_flight}
-    orphans = [n for token, n in candidates.items() if token not in alive]
+    return [n for token, n in candidates.items() if token not in alive]
+
+
+def _report_orphans(orphans: list[dict]) -> None:
     for node in orphans:
-        if not destroys.due(cloud_id, [node["id"]]):
-            continue  # already reported, its destroy sent: waiting for the cloud
         cluster = Cluster.objects.filter(pk=_int(node["tags"].get(cloudside.CLUSTER_TAG))).first()
         if cluster:
             launcher.event(
                 cluster, f"orphan node {node['id']} ({node['name']}) found and destroyed", "warning"
             )
-    return orphans
 
 
 def _is_uuid(value: str) -> bool:

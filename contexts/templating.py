@@ -9,6 +9,7 @@ and their limits, is in `contexts.sandbox` and docs/templates.md.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -194,17 +195,23 @@ def preview_variables(document: Any, portal_url: str) -> dict[str, str]:
     return dotted
 
 
-def referenced_roles(document: Any) -> set[str]:
-    import re
+_ROLE_REFERENCE = re.compile(r"roles(?:\.|\[['\"])([A-Za-z_][A-Za-z0-9_]*)")
 
-    names = set()
-    for _path, value in walk_strings(document):
-        if is_template(value):
-            names.update(re.findall(r"roles\.([A-Za-z_][A-Za-z0-9_]*)", value))
-            names.update(re.findall(r"roles\[['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]\]", value))
+
+def templated_roles(document: Any) -> set[str]:
+    """The roles whose addresses the document's templates use (`roles.<name>`, `roles['<name>']`)."""
+    return {
+        name
+        for _path, value in walk_strings(document)
+        if is_template(value)
+        for name in _ROLE_REFERENCE.findall(value)
+    }
+
+
+def referenced_roles(document: Any) -> set[str]:
+    """The roles a document names: in its templates, and the roles of its MPI hostfile."""
     mpi_roles = (document.get("services") or {}).get("mpi", {}) if isinstance(document, dict) else {}
-    names.update(mpi_roles.get("roles") or [])
-    return names
+    return templated_roles(document) | set(mpi_roles.get("roles") or [])
 
 
 class VariableError(ValueError):

@@ -9,13 +9,14 @@ import base64
 
 import pytest
 
-from clusters import launcher
+from clusters import launcher, userdata
 from clusters.models import ClusterDefinition, Image, Role, ServiceOffering
 from clusters.tests.fault_helpers import Queues, run_here
 from clusters.tests.launch_helpers import cloud_with_offering, user_data_of
 from contexts import secrets
 from contexts.models import Profile
 from contexts.profiles import create_profile
+from portal import crypto
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +100,7 @@ def test_the_pool_stays_password_protected_with_a_password_of_the_launchers_clus
     data, cluster = launched_user_data(charlie, definition, moto_ec2, django_capture_on_commit_callbacks)
 
     assert b"SEC_PASSWORD_FILE" in data
-    expected = launcher.cluster_pool_password(cluster)
+    expected = userdata.pool_password(crypto.decrypt(cluster.secret))
     assert base64.b64encode(expected.encode()) in data
 
 
