@@ -7,7 +7,7 @@ run:  ## the portal on http://127.0.0.1:8000 with a Celery worker and a demo log
 test:  ## lint, checks and every test, installing and starting what they need
 	bash scripts/test.sh $(PYTEST_ARGS)
 
-# The benchmarks of bench/ (SPEC §11): each starts what it needs and prints a Markdown table.
+# The benchmarks of bench/ (docs/performance.md): each starts what it needs and prints a Markdown table.
 .PHONY: bench bench-quick
 
 bench:  ## every benchmark, full size (the launch of 1,000 takes minutes); tables into bench/RESULTS.md

@@ -1,4 +1,4 @@
-"""Launching clusters at the cloud API's own speed (SPEC §11): the portal's launch beside a plain loop
+"""Launching clusters at the cloud API's own speed (docs/performance.md): the portal's launch beside a plain loop
 of the same create calls, and one monitoring cycle over a large cluster.
 
 Usage: .venv/bin/python bench/launch_bench.py [--quick] [--sizes 100,1000] [--workers 1,2,4]

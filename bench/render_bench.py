@@ -1,4 +1,4 @@
-"""Render 1,000 instances' user-data of the htcondor-worker example in every format (SPEC §11).
+"""Render 1,000 instances' user-data of the htcondor-worker example in every format (docs/performance.md).
 
 Usage: .venv/bin/python bench/render_bench.py [--instances N]
 Target: 1,000 instances in at most 1 s per format.

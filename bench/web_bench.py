@@ -1,4 +1,4 @@
-"""The web server under load (SPEC §11): instance check-ins, the marketplace and a 1,000-instance
+"""The web server under load (docs/performance.md): instance check-ins, the marketplace and a 1,000-instance
 cluster page, on the real server started as `make run` starts it.
 
 Usage: .venv/bin/python bench/web_bench.py [--sqlite] [--quick] [--seconds S] [--clients N]

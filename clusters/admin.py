@@ -2,7 +2,7 @@
 
 A cloud's credentials are write-only here too: a JSON object typed into a field that is never
 filled back (blank keeps the stored ones); the page only says which credentials are set. A cloud
-served by a gateway agent stores none: they live in the agent's agent.toml (SPEC §7).
+served by a gateway agent stores none: they live in the agent's agent.toml (docs/gateway-agents.md).
 """
 
 import json

@@ -1,4 +1,4 @@
-"""What a cloud's page tells the people who run its gateway agent (SPEC §7): the command, and an
+"""What a cloud's page tells the people who run its gateway agent (docs/gateway-agents.md): the command, and an
 agent.toml skeleton for portal/agent.py with this cloud filled in.
 
 The skeleton holds the cloud's id, driver, endpoint and options, the portal's broker and queue

@@ -1,4 +1,4 @@
-"""The instance API (SPEC §6, §9): what a VM calls with its instance token — check-in and the
+"""The instance API (docs/launches.md, docs/api.md): what a VM calls with its instance token — check-in and the
 rendezvous store of its cluster. The `portal-instance` helper in the user-data is its client
 (contexts/render/checkin.py); scripts may call it directly with `{{ instance.token }}`.
 

@@ -1,4 +1,4 @@
-"""REST API for cluster definitions and clusters under /api/v1/ (SPEC §9).
+"""REST API for cluster definitions and clusters under /api/v1/ (docs/api.md).
 
 The same rules as the pages: definitions are checked by `clusters.definitions.definition_problems`,
 launches, scaling, retries and termination go through `clusters.launcher`, and every object is

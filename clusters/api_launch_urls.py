@@ -1,4 +1,4 @@
-"""REST API for cluster definitions and clusters under /api/v1/ (SPEC §9)."""
+"""REST API for cluster definitions and clusters under /api/v1/ (docs/api.md)."""
 
 from clusters.api_launch import urlpatterns
 

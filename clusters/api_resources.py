@@ -1,4 +1,4 @@
-"""The clouds, offerings and images API under /api/v1/ (SPEC §5, §9): the cloud pages' rules in JSON.
+"""The clouds, offerings and images API under /api/v1/ (docs/clouds.md, docs/api.md): the cloud pages' rules in JSON.
 
 A cloud is reached through `get_cloud_for_user` (another user's is a 404; a site-wide one is read
 by all and changed by staff only) and validated by the pages' `CloudForm`, so both accept the

@@ -1,4 +1,4 @@
-"""REST API for clouds, offerings and images under /api/v1/ (SPEC §9)."""
+"""REST API for clouds, offerings and images under /api/v1/ (docs/api.md)."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-"""The REST API under /api/v1/ (SPEC §9). Paths are a contract: extend, don't rename."""
+"""The REST API under /api/v1/ (docs/api.md). Paths are a contract: extend, don't rename."""
 
 from django.urls import re_path
 

@@ -1,4 +1,4 @@
-"""Check-in (SPEC §6): an instance tells the portal it booted, is ready (its user-data finished) or
+"""Check-in (docs/launches.md): an instance tells the portal it booted, is ready (its user-data finished) or
 failed (with what failed), using its instance token (clusters.instance_auth)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """What the portal does with a Cloud beyond storing it: test the connection, sync its sizes, and
-suggest which of its sizes serves each service offering (SPEC §5).
+suggest which of its sizes serves each service offering (docs/clouds.md).
 
 Provider errors are recorded with the provider's own message, so the user reads what the cloud
 said; any credential value that might appear in a message is masked first.

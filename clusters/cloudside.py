@@ -1,6 +1,6 @@
 """Cloud-side work: what runs next to a cloud's API, in a portal worker or in a gateway agent.
 
-Database-free (SPEC §7): a message carries everything needed — a cloud reference, instance specs
+Database-free (docs/gateway-agents.md): a message carries everything needed — a cloud reference, instance specs
 with their rendered user-data and tags — and the outcome goes back as a message to a portal-side
 task that records it (`clusters.record_*`). The credentials never travel: the worker that takes
 the message resolves the cloud reference with its own `resolver` (the portal's database, or the
@@ -226,7 +226,7 @@ def cloud_destroy_nodes(self, cloud_ref: dict, nodes: list[list]) -> None:
 
 @shared_task(name="clusters.cloud_list_nodes", acks_late=True)
 def cloud_list_nodes(cloud_ref: dict, cycle: str) -> None:
-    """One list call for the whole cloud (SPEC §6 monitoring); the portal matches nodes by tag."""
+    """One list call for the whole cloud (docs/launches.md monitoring); the portal matches nodes by tag."""
     try:
         with _semaphore(cloud_ref).slot():
             nodes = provider_for(cloud_ref).find_nodes({PORTAL_TAG: cloud_ref.get("portal", "1")})

@@ -1,4 +1,4 @@
-""" "Test connection", cloud side (SPEC §5, §7): for a cloud whose credentials live with a gateway
+""" "Test connection", cloud side (docs/clouds.md, docs/gateway-agents.md): for a cloud whose credentials live with a gateway
 agent, the check must run where they are.
 
 Database-free like clusters.cloudside: the message carries the cloud reference, the worker's own

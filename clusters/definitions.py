@@ -1,4 +1,4 @@
-"""Cluster definitions (SPEC §6): what is wrong with one, and the shape its picture is drawn from.
+"""Cluster definitions (docs/launches.md): what is wrong with one, and the shape its picture is drawn from.
 
 One set of rules for the editor, the API and the launcher. A role is checked as a dict with the
 Role model's field names and model instances as values — what a form's or a serializer's cleaned

@@ -1,5 +1,5 @@
 """The demo cloud `make run` registers: moto's EC2 server on this machine, site-wide, with two
-images and the small/medium/large offerings mapped to real EC2 size ids (SPEC §10)."""
+images and the small/medium/large offerings mapped to real EC2 size ids (docs/architecture.md)."""
 
 from django.db import transaction
 

@@ -3,7 +3,7 @@ parameters), and the small image form.
 
 A sensitive parameter is a password input that is never filled back: blank keeps the stored
 value, so editing the endpoint does not mean typing the secret key again. A cloud served by a
-gateway agent stores no credentials at all (SPEC §7): they live in the agent's agent.toml.
+gateway agent stores no credentials at all (docs/gateway-agents.md): they live in the agent's agent.toml.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Instance tokens (SPEC §6, §12): each instance gets its own token in its user-data and sends it
+"""Instance tokens (docs/launches.md, docs/security.md): each instance gets its own token in its user-data and sends it
 as `Authorization: Instance <token>` to the instance API; the portal keeps only its SHA-256.
 
 A plain, unsalted SHA-256 is enough because the token is 256 random bits, not a password: there is

@@ -1,4 +1,4 @@
-"""Launching, growing, shrinking and terminating clusters (SPEC §6): the portal side.
+"""Launching, growing, shrinking and terminating clusters (docs/launches.md): the portal side.
 
 The portal decides and records; the cloud side (clusters.cloudside, in a portal worker or a
 gateway agent) calls the cloud and reports back. Roles start in dependency order: a role is

@@ -1,4 +1,4 @@
-"""A cloud's API-concurrency limit, across every worker process (SPEC §6): a counting semaphore
+"""A cloud's API-concurrency limit, across every worker process (docs/launches.md): a counting semaphore
 in Redis. Each holder takes a slot with a lease; a worker killed while holding one does not
 block the cloud for ever: its slot frees itself when the lease runs out."""
 

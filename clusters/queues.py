@@ -1,4 +1,4 @@
-"""Per-cloud Celery queues (SPEC §7): every task about a cloud goes to the queue its Cloud names,
+"""Per-cloud Celery queues (docs/gateway-agents.md): every task about a cloud goes to the queue its Cloud names,
 where a portal worker or a gateway agent inside the provider's network serves it."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ INSPECT_TIMEOUT = 1.0
 
 
 def send_to_cloud_queue(task, cloud: Cloud, *args):
-    """Queue `task(*args)` on the cloud's queue. Arguments are ids, never credentials (§12)."""
+    """Queue `task(*args)` on the cloud's queue. Arguments are ids, never credentials (docs/security.md)."""
     return task.apply_async(args=args, queue=cloud.queue)
 
 

@@ -1,5 +1,5 @@
 """What the portal does with the cloud side's reports: record nodes, failures and node lists,
-then move the cluster on (SPEC §6). Also the monitor: one list call per cloud per cycle.
+then move the cluster on (docs/launches.md). Also the monitor: one list call per cloud per cycle.
 
 The monitor keeps one rule, per cloud, every cycle, so that the cloud and the portal always
 converge whatever was lost on the way (a record, a destroy, a worker):

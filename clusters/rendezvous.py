@@ -1,4 +1,4 @@
-"""The rendezvous store (SPEC §6): instances of one cluster publish facts and wait for each other's,
+"""The rendezvous store (docs/launches.md): instances of one cluster publish facts and wait for each other's,
 e.g. the master puts its address and the workers block until it is there, so all roles can be
 launched at once. An instance token reaches only its own cluster's keys.
 

@@ -1,4 +1,4 @@
-"""The shape of a cluster definition: roles and their dependencies (SPEC §6).
+"""The shape of a cluster definition: roles and their dependencies (docs/launches.md).
 
 Pure functions over plain role descriptions — {"name", "count", "depends_on", "offering"} — so
 the editor, the launcher and the picture agree on one order and one set of rules.

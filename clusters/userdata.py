@@ -7,7 +7,7 @@ definition is saved (a sample instance of each role), so that what was checked i
   profile; otherwise without them (clusters.preflight says what is left out).
 - The host name: the profile's, or else the instance's name (`<cluster>-<role>-<index>`), so every
   VM of a cluster has a known name that resolves on it (the formats add it to /etc/hosts).
-- The variables (SPEC §2): `roles.<name>.address(es)` of the roles it depends on are their running
+- The variables (docs/profiles.md): `roles.<name>.address(es)` of the roles it depends on are their running
   instances' addresses; `roles.<its own role>.address` is its own host name, as its address is
   not known before it exists (`addresses` lists only itself).
 """

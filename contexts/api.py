@@ -1,4 +1,4 @@
-"""The profiles API under /api/v1/profiles/ (SPEC §9): the pages' rules, in JSON.
+"""The profiles API under /api/v1/profiles/ (docs/api.md): the pages' rules, in JSON.
 
 A profile is reached through `get_profile_for_user` (a private one is a 404 to strangers, only
 its owner changes it); documents go through `contexts.profiles` (validated, secrets sealed) and
@@ -64,7 +64,7 @@ class ProfileInputSerializer(serializers.Serializer):
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, max_length=20)
     document = serializers.DictField(
-        help_text="The profile document (SPEC §2). A secret sent as ******** keeps the stored one."
+        help_text="The profile document (docs/profiles.md). A secret sent as ******** keeps the stored one."
     )
     message = serializers.CharField(
         required=False, allow_blank=True, max_length=200, help_text="The new revision's message."

@@ -1,4 +1,4 @@
-"""The profile document (SPEC §2): parse, validate against the shipped JSON Schema, explain.
+"""The profile document (docs/profiles.md): parse, validate against the shipped JSON Schema, explain.
 
 Validation gives plain-language messages with the path of the offending value, never a traceback:
 the same list is shown on the form, returned by the API and printed by `render_profile`.

@@ -1,4 +1,4 @@
-"""Forms of the profile pages, and the sectioned editor over the profile document (SPEC §2).
+"""Forms of the profile pages, and the sectioned editor over the profile document (docs/profiles.md).
 
 The editor never shows a secret: it starts from the *redacted* document (`shown_document`), and
 `document_from_forms` turns a blank secret field back into `REDACTED` ("keep the stored value"),

@@ -1,4 +1,4 @@
-"""The editor's section forms (SPEC §2): one small form per part of the profile document.
+"""The editor's section forms (docs/profiles.md): one small form per part of the profile document.
 
 Each form knows both directions for its part: `initial(document)` reads the part out of a
 redacted document, `to_document(stored)` builds the part from cleaned data. `stored` is the set

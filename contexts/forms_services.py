@@ -1,4 +1,4 @@
-"""The editor's service sections (SPEC §2 `services`): each is used when its main field is filled.
+"""The editor's service sections (docs/profiles.md `services`): each is used when its main field is filled.
 
 `to_document` returns None for a service that is not used, so the document leaves it out.
 """

@@ -1,4 +1,4 @@
-"""The marketplace (SPEC §4): public profiles and cluster definitions to search, sort, star and fork.
+"""The marketplace (docs/marketplace.md): public profiles and cluster definitions to search, sort, star and fork.
 
 Counts (stars, forks, launches) are correlated subqueries rather than joins, so a page costs the
 same few queries however popular its entries are, and two counts never multiply each other.

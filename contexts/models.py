@@ -21,7 +21,7 @@ class Visibility(models.TextChoices):
 
 
 class Profile(models.Model):
-    """A named context profile; its content lives in immutable revisions (SPEC §2)."""
+    """A named context profile; its content lives in immutable revisions (docs/profiles.md)."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profiles")
     name = models.CharField(max_length=100)
@@ -92,7 +92,7 @@ class ProfileRevision(models.Model):
 
 
 class Star(models.Model):
-    """A user's star on a public profile (SPEC §4): one per user and profile."""
+    """A user's star on a public profile (docs/marketplace.md): one per user and profile."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stars")
     profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="stars")

@@ -1,4 +1,4 @@
-"""A VM waiting to be paired with a profile by PIN (SPEC §8); the logic is in contexts.pairing."""
+"""A VM waiting to be paired with a profile by PIN (docs/pairing.md); the logic is in contexts.pairing."""
 
 from django.conf import settings
 from django.db import models

@@ -1,4 +1,4 @@
-"""PIN pairing (SPEC §8): a VM asks for a PIN, a user pairs it with a profile, the VM collects the
+"""PIN pairing (docs/pairing.md): a VM asks for a PIN, a user pairs it with a profile, the VM collects the
 user-data once.
 
 A paired VM is a cluster of one, so its templates see these variables:

@@ -1,4 +1,4 @@
-"""The pairing API (SPEC §8, §9): a VM asks for a PIN and polls; a user claims the PIN.
+"""The pairing API (docs/pairing.md, docs/api.md): a VM asks for a PIN and polls; a user claims the PIN.
 
 `POST /api/v1/pairing/` (no auth) → 201 {"pin", "poll_url", "expires_at"}; `GET poll_url` → 202
 while waiting, 200 with the user-data as text once paired, 410 when expired or already collected.

@@ -1,4 +1,4 @@
-"""Pairing (SPEC §8): the API under /api/v1/pairing/, the /pair/ page and the VM's script."""
+"""Pairing (docs/pairing.md): the API under /api/v1/pairing/, the /pair/ page and the VM's script."""
 
 from django.urls import path
 

@@ -1,7 +1,7 @@
 """Template values in profile documents: Jinja2 in a sandbox that bounds memory and time.
 
 A string value may say `{{ cluster.name }}-{{ instance.index }}`; it is evaluated per instance at
-launch time with the variables of SPEC §2. Unknown names are errors, found at save time by
+launch time with the variables of docs/profiles.md. Unknown names are errors, found at save time by
 evaluating every template against sample variables (`check_templates`). What templates may use,
 and their limits, is in `contexts.sandbox` and docs/templates.md.
 """
@@ -159,7 +159,7 @@ def _role_addresses(addresses: list[str]) -> dict:
 
 
 def sample_variables() -> dict[str, Any]:
-    """The variables a template may use, with example values (SPEC §2).
+    """The variables a template may use, with example values (docs/profiles.md).
 
     `instance.token` is the instance's check-in token, for scripts that call the instance API
     (`/api/v1/instance/`) themselves rather than through the `portal-instance` helper.

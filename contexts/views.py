@@ -1,4 +1,4 @@
-"""The profile pages (SPEC §2): list, create, detail with preview, editor, YAML, history, delete.
+"""The profile pages (docs/profiles.md): list, create, detail with preview, editor, YAML, history, delete.
 
 Every view reaches a profile through `get_profile_for_user`: a private profile is a 404 to
 everyone but its owner, and only the owner may change a profile, public or not.

@@ -1,4 +1,4 @@
-"""The marketplace pages (SPEC §4): browse and search public profiles and cluster definitions,
+"""The marketplace pages (docs/marketplace.md): browse and search public profiles and cluster definitions,
 a profile's public page with its redacted preview, stars and forks.
 
 Browsing is open to everyone, logged in or not; starring and forking need an account. Every view

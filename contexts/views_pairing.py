@@ -1,4 +1,4 @@
-"""Pairing pages (SPEC §8): `/pair/` pairs a machine by PIN and lists the user's paired machines;
+"""Pairing pages (docs/pairing.md): `/pair/` pairs a machine by PIN and lists the user's paired machines;
 `/agent/pair.sh` is the script the machine runs."""
 
 from pathlib import Path

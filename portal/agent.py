@@ -1,4 +1,4 @@
-"""A gateway agent (SPEC §7): `PORTAL_AGENT_CONFIG=agent.toml celery -A portal.agent worker -Q QUEUE`.
+"""A gateway agent (docs/gateway-agents.md): `PORTAL_AGENT_CONFIG=agent.toml celery -A portal.agent worker -Q QUEUE`.
 
 It runs inside a provider's network and only connects out to the broker. It has no database and
 no Django settings: the broker, and the clouds it serves with their credentials, come from its

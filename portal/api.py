@@ -1,4 +1,4 @@
-"""What every REST API module shares (SPEC §9): the shape of a 400, the JSON parser, and content
+"""What every REST API module shares (docs/api.md): the shape of a 400, the JSON parser, and content
 negotiation that leaves `?format=` to the views, where it names a user-data format."""
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ PORTAL_ID = env.str("PORTAL_ID", default="context-portal")
 LAUNCH_DISPATCH_INLINE = env.bool("LAUNCH_DISPATCH_INLINE", default=False)
 # At most this many instances per create message (clusters.dispatch.batch_size).
 CREATE_BATCH_SIZE = env.int("CREATE_BATCH_SIZE", default=25)
-# Anonymous PIN requests (SPEC §8) one address may make per 15 minutes, a PIN's lifetime.
+# Anonymous PIN requests (docs/pairing.md) one address may make per 15 minutes, a PIN's lifetime.
 PAIRING_PINS_PER_ADDRESS = env.int("PAIRING_PINS_PER_ADDRESS", default=60)
 
 INSTALLED_APPS = [
@@ -165,7 +165,7 @@ BOOTSTRAP5 = {
 # A whole profile document is far smaller than this; bigger bodies are refused with a 400.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 
-# The REST API (SPEC §9): JSON in and out. Views name their own authentication where it differs
+# The REST API (docs/api.md): JSON in and out. Views name their own authentication where it differs
 # (the instance endpoints take instance tokens, clusters.instance_auth).
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -181,7 +181,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
-# The OpenAPI schema at /api/schema/ and its docs at /api/docs/ (SPEC §9).
+# The OpenAPI schema at /api/schema/ and its docs at /api/docs/ (docs/api.md).
 SPECTACULAR_SETTINGS = {
     "TITLE": "Context Portal API",
     "DESCRIPTION": "Profiles, clouds, images, cluster definitions and clusters. "
@@ -206,8 +206,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # both (scripts/run.sh); gateway agents send their outcomes here (results_queue in agent.toml).
 CELERY_PORTAL_RESULTS_QUEUE = env.str("PORTAL_RECORDS_QUEUE", default="records")
 CELERY_RESULT_EXPIRES = 3600
-# The monitor: one node list per cloud with instances to watch (SPEC §6); and the hourly purge of
-# PIN requests that expired unpaired (SPEC §8).
+# The monitor: one node list per cloud with instances to watch (docs/launches.md); and the hourly purge of
+# PIN requests that expired unpaired (docs/pairing.md).
 CELERY_BEAT_SCHEDULE = {
     "monitor-clouds": {
         "task": "clusters.monitor_clouds",

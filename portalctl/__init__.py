@@ -1,1 +1,1 @@
-"""portalctl: the Context Portal's command-line client. It talks only to the REST API (SPEC §9)."""
+"""portalctl: the Context Portal's command-line client. It talks only to the REST API (docs/api.md)."""

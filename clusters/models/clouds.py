@@ -1,4 +1,4 @@
-"""Clouds, the service offerings mapped onto their sizes, and their images (SPEC §5).
+"""Clouds, the service offerings mapped onto their sizes, and their images (docs/clouds.md).
 
 A Cloud's credentials are the sensitive parameters of its driver: stored as one Fernet ciphertext
 of a JSON object (portal.crypto), decrypted only to build a CloudConfig for a provider call, and
@@ -229,7 +229,7 @@ class CloudSize(models.Model):
 
 
 class Image(models.Model):
-    """A logical image name on one cloud, and the user-data format the image understands (§3)."""
+    """A logical image name on one cloud, and the user-data format the image understands (docs/user-data.md)."""
 
     cloud = models.ForeignKey(Cloud, on_delete=models.CASCADE, related_name="images")
     name = models.CharField(max_length=100, help_text='A name users recognise, e.g. "CernVM 4".')

@@ -1,4 +1,4 @@
-"""Cluster definitions (SPEC §6): named sets of roles, each a profile on an offering and an image,
+"""Cluster definitions (docs/launches.md): named sets of roles, each a profile on an offering and an image,
 with a count and the roles whose addresses it needs."""
 
 from django.conf import settings

@@ -1,4 +1,4 @@
-"""Launched clusters (SPEC §6): a frozen snapshot of a definition placed on clouds, its instances
+"""Launched clusters (docs/launches.md): a frozen snapshot of a definition placed on clouds, its instances
 — one per VM, each with its own rendered user-data, idempotency token and check-in token — and
 an event log."""
 

@@ -1,4 +1,4 @@
-"""The rendezvous store (SPEC §6): facts a cluster's instances publish for each other, such as the
+"""The rendezvous store (docs/launches.md): facts a cluster's instances publish for each other, such as the
 master's address that workers wait for. Keys are scoped to one cluster."""
 
 from django.core.validators import RegexValidator

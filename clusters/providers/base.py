@@ -1,8 +1,8 @@
-"""What every cloud driver offers the portal (SPEC §5, STYLE 1): create a node with user-data and
+"""What every cloud driver offers the portal (docs/clouds.md, STYLE 1): create a node with user-data and
 tags, destroy, list nodes, sizes and images, check the connection; errors as CloudError.
 
 Providers are plain classes built from a CloudConfig: no database, no Django, so the same code
-runs in a portal worker and in a gateway agent that has only its local config (SPEC §7).
+runs in a portal worker and in a gateway agent that has only its local config (docs/gateway-agents.md).
 """
 
 from __future__ import annotations

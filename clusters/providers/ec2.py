@@ -1,6 +1,6 @@
 """Amazon EC2 and EC2-compatible clouds (OpenNebula, Eucalyptus, OpenStack's EC2 API, moto).
 
-libcloud's EC2 driver is written for AWS; two things make it fail *silently* elsewhere (SPEC §13):
+libcloud's EC2 driver is written for AWS; two things make it fail *silently* elsewhere (docs/testing.md):
 it looks elements up in exactly one XML namespace (`.../doc/2016-11-15/`, with the slash), so an
 answer in any other namespace parses as empty lists and lost error messages; and it signs with
 version 2 unless told otherwise. The driver below signs with version 4, reads any namespace and
@@ -32,7 +32,7 @@ from .base import TERMINATED, CloudError, ImageInfo, NodeInfo, Param, SizeInfo
 AUTH_ERROR_CODES = {"AuthFailure", "InvalidClientTokenId", "SignatureDoesNotMatch", "OptInRequired"}
 GONE_ERROR_CODES = ("InvalidInstanceID.NotFound",)
 DEFAULT_REGION = "us-east-1"
-# EC2's largest page of DescribeInstances: a 1,000-node cloud is listed in one call (SPEC §11).
+# EC2's largest page of DescribeInstances: a 1,000-node cloud is listed in one call (docs/performance.md).
 PAGE_SIZE = 1000
 
 

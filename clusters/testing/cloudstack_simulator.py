@@ -1,4 +1,4 @@
-"""A stateful CloudStack API simulator — a TEST TOOL, never used by the portal itself (SPEC §13).
+"""A stateful CloudStack API simulator — a TEST TOOL, never used by the portal itself (docs/testing.md).
 
 No installable CloudStack simulator exists (the official one is Java in Docker), so this small
 threaded HTTP server answers the commands libcloud's CloudStack driver sends to list, create, tag

@@ -1,6 +1,6 @@
 """An HTTP proxy that makes an EC2 API misbehave on purpose — a TEST TOOL, never used by the portal.
 
-It stands between the portal's EC2 provider and moto's EC2 server (SPEC §12 faults) and forwards
+It stands between the portal's EC2 provider and moto's EC2 server (docs/security.md faults) and forwards
 every request, except that:
 
 - a `fail_rate` fraction of RunInstances calls, picked by a seeded random generator, get EC2's

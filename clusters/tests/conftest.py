@@ -1,4 +1,4 @@
-"""Real clouds for the provider tests, all on 127.0.0.1 (SPEC §13): moto's EC2 server, our
+"""Real clouds for the provider tests, all on 127.0.0.1 (docs/testing.md): moto's EC2 server, our
 CloudStack simulator and mimic's OpenStack. Each server starts once per session; each test gets a
 clean state (moto is reset, the simulator is reset, mimic gives every test its own tenant)."""
 

@@ -1,4 +1,4 @@
-"""A gateway agent for real (SPEC §7): `celery -A portal.agent worker -Q <queue>` in its own process,
+"""A gateway agent for real (docs/gateway-agents.md): `celery -A portal.agent worker -Q <queue>` in its own process,
 with its own agent.toml (the skeleton the cloud's page shows, credentials filled in) and no database
 reachable, serving a cloud on moto's EC2 server. The portal's test worker records the outcomes.
 

@@ -1,4 +1,4 @@
-"""The clouds, offerings and images API (SPEC §9): the cloud pages' rules in JSON, and no
+"""The clouds, offerings and images API (docs/api.md): the cloud pages' rules in JSON, and no
 credential in any response."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""The clusters API (SPEC §9): launch a definition, read a cluster with its instances, scale,
+"""The clusters API (docs/api.md): launch a definition, read a cluster with its instances, scale,
 retry, terminate; strangers get a 404 and bad input a 400, never a 500."""
 
 from unittest.mock import patch

@@ -1,4 +1,4 @@
-"""The cluster definitions API (SPEC §9): create, read, change and delete with the editor's rules."""
+"""The cluster definitions API (docs/api.md): create, read, change and delete with the editor's rules."""
 
 import pytest
 from rest_framework.authtoken.models import Token

@@ -1,4 +1,4 @@
-"""What a check-in costs (SPEC §11): a few queries whatever the size of the cluster, because a
+"""What a check-in costs (docs/performance.md): a few queries whatever the size of the cluster, because a
 thousand VMs check in at once; the cluster's state still follows its instances."""
 
 import pytest

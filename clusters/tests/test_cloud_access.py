@@ -1,4 +1,4 @@
-"""Ownership on every cloud page (SPEC §12): another user's cloud is a 404 everywhere; a
+"""Ownership on every cloud page (docs/security.md): another user's cloud is a 404 everywhere; a
 site-wide cloud is readable by every user and changed by staff only."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Clouds served by a gateway agent (SPEC §7), as their pages and the admin see them: no credential
+"""Clouds served by a gateway agent (docs/gateway-agents.md), as their pages and the admin see them: no credential
 asked or stored, a queue of their own, the agent's command and agent.toml skeleton on the cloud's
 page, and "Test connection" sent to the agent as a database-free cloud-side task. The agent itself
 runs for real in test_agent.py."""

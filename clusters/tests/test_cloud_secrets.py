@@ -1,4 +1,4 @@
-"""Credentials never leave the database in clear (SPEC §12): not in a page, the admin, a log line,
+"""Credentials never leave the database in clear (docs/security.md): not in a page, the admin, a log line,
 a task message or an error message."""
 
 import logging

@@ -1,4 +1,4 @@
-"""The page of a big cluster (SPEC §6, §11): its progress and roles count every instance, its table
+"""The page of a big cluster (docs/launches.md, docs/performance.md): its progress and roles count every instance, its table
 shows them a hundred at a time, and its live part keeps the page the user is on."""
 
 import pytest

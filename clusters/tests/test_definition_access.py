@@ -1,4 +1,4 @@
-"""Ownership on every definition page (SPEC §12): another user's private definition is a 404
+"""Ownership on every definition page (docs/security.md): another user's private definition is a 404
 everywhere; a public one is readable by every user and changed by its owner only."""
 
 import pytest

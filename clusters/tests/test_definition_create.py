@@ -1,4 +1,4 @@
-"""Creating a cluster definition with its roles on one page (SPEC §1, §6): what is wrong is said
+"""Creating a cluster definition with its roles on one page (docs/architecture.md, docs/launches.md): what is wrong is said
 on the form (status 200) and nothing is saved."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""POST /api/v1/instance/checkin (SPEC §6, §9): an instance tells the portal it booted, is ready or
+"""POST /api/v1/instance/checkin (docs/launches.md, docs/api.md): an instance tells the portal it booted, is ready or
 failed, with its own token, and only about itself."""
 
 from urllib.parse import urlencode

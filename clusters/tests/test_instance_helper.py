@@ -1,5 +1,5 @@
 """The `portal-instance` helper and the shell user-data, run with sh and curl against a live portal:
-check-in and rendezvous from the VM's side (SPEC §6). The user-data runs in a sandbox: its
+check-in and rendezvous from the VM's side (docs/launches.md). The user-data runs in a sandbox: its
 absolute paths are moved under a temporary directory and `chown` does nothing."""
 
 import base64

@@ -1,5 +1,5 @@
 """Launch and terminate clusters on CloudStack for real: a Celery worker process on Redis, the
-CloudStack provider through libcloud against our CloudStack simulator (SPEC §13), user-data read
+CloudStack provider through libcloud against our CloudStack simulator (docs/testing.md), user-data read
 from what the simulator received. And a cluster spanning two clouds: its master on CloudStack,
 its workers on EC2 (moto), which get the master's CloudStack address."""
 

@@ -1,4 +1,4 @@
-"""Launches that end well despite faults (SPEC §12): a worker killed in the middle of its creates,
+"""Launches that end well despite faults (docs/security.md): a worker killed in the middle of its creates,
 a create message delivered twice, a cloud answering 503 to a third of its creates, a quota.
 
 Real processes and servers throughout: Celery workers started (and killed) by the test on queues

@@ -1,4 +1,4 @@
-"""The monitor (SPEC §6, §11): one list call per cloud per cycle, a bounded number of queries
+"""The monitor (docs/launches.md, docs/performance.md): one list call per cloud per cycle, a bounded number of queries
 whatever the number of instances, orphans destroyed, nodes that vanished reported."""
 
 import dataclasses

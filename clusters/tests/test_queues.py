@@ -1,4 +1,4 @@
-"""Per-cloud queues (SPEC §7): who serves each queue, asked of the real workers."""
+"""Per-cloud queues (docs/gateway-agents.md): who serves each queue, asked of the real workers."""
 
 import pytest
 

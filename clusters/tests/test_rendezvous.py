@@ -1,4 +1,4 @@
-"""GET|PUT /api/v1/instance/kv/{key} (SPEC §6, §9): the rendezvous store of a cluster, reached with
+"""GET|PUT /api/v1/instance/kv/{key} (docs/launches.md, docs/api.md): the rendezvous store of a cluster, reached with
 an instance token, scoped to that instance's cluster."""
 
 import threading

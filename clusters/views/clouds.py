@@ -1,4 +1,4 @@
-"""The cloud pages (SPEC §5, §7): my clouds and the site-wide ones, add (driver first), edit,
+"""The cloud pages (docs/clouds.md, docs/gateway-agents.md): my clouds and the site-wide ones, add (driver first), edit,
 delete, detail with images and "Test connection", and the queues page.
 
 Every view reaches a cloud through `get_cloud_for_user`: another user's cloud is a 404; a

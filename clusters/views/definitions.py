@@ -1,4 +1,4 @@
-"""The cluster definition pages (SPEC §6): mine and the public ones, create and edit with the
+"""The cluster definition pages (docs/launches.md): mine and the public ones, create and edit with the
 roles, detail with the topology picture, delete.
 
 Every view reaches a definition through `get_definition_for_user`: a private definition is a 404

@@ -1,5 +1,5 @@
 """Launched cluster pages: launch a definition, watch the cluster come up live, scale a role,
-retry failed instances, terminate (SPEC §6)."""
+retry failed instances, terminate (docs/launches.md)."""
 
 from collections import defaultdict
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Pair this machine with a Context Portal profile by PIN (SPEC §8).
+# Pair this machine with a Context Portal profile by PIN (docs/pairing.md).
 #
 #   sh pair.sh https://portal.example.org [--out FILE] [--format F] [--no-apply]
 #

@@ -1,4 +1,4 @@
-"""Rendering a profile document into user-data bytes (SPEC §3): pure functions, no database.
+"""Rendering a profile document into user-data bytes (docs/user-data.md): pure functions, no database.
 
 `render` fills in the templates, builds the format, and fits the result to the provider's cap. The
 output is deterministic (password salts from `salt_seed`, MIME boundaries from a content hash, gzip

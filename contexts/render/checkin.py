@@ -1,4 +1,4 @@
-"""Check-in with the portal (SPEC §6): what every format adds when `render(..., checkin=...)` is given.
+"""Check-in with the portal (docs/launches.md): what every format adds when `render(..., checkin=...)` is given.
 
 The VM gets `/usr/local/bin/portal-instance`, a small POSIX sh + curl client of the instance API,
 and its token in a root-only file. The helper reads the token itself and hands it to curl as a

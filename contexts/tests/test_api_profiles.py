@@ -1,4 +1,4 @@
-"""The profiles API (SPEC §9): CRUD with the contract's field names, the page's ownership rules,
+"""The profiles API (docs/api.md): CRUD with the contract's field names, the page's ownership rules,
 redacted documents, user-data identical to render_revision, and JSON 400s for bad input."""
 
 import json

@@ -1,4 +1,4 @@
-"""The marketplace search on PostgreSQL (SPEC §4, §11): full-text search of names, descriptions and
+"""The marketplace search on PostgreSQL (docs/marketplace.md, docs/performance.md): full-text search of names, descriptions and
 tags, answered from an index of the names and descriptions, so that it stays fast with thousands
 of public profiles, and finds exactly what matching every profile's words and tags finds."""
 

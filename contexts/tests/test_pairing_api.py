@@ -1,4 +1,4 @@
-"""The pairing API (SPEC §8, §9): a VM asks for a PIN and polls; a user claims it."""
+"""The pairing API (docs/pairing.md, docs/api.md): a VM asks for a PIN and polls; a user claims it."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""Pairing's limits (SPEC §8): wrong PINs are limited per user, and per address only for those who
+"""Pairing's limits (docs/pairing.md): wrong PINs are limited per user, and per address only for those who
 guessed wrong there; an address gets a bounded number of PINs; refusals say how long to wait."""
 
 import subprocess

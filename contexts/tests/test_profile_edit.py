@@ -1,4 +1,4 @@
-"""The sectioned editor (SPEC §2): each save makes a revision, secrets are never shown back, and
+"""The sectioned editor (docs/profiles.md): each save makes a revision, secrets are never shown back, and
 what the form has no field for survives."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""No page ever shows a secret: neither its clear text nor its stored ciphertext (SPEC §12)."""
+"""No page ever shows a secret: neither its clear text nor its stored ciphertext (docs/security.md)."""
 
 import pytest
 

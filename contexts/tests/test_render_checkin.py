@@ -1,4 +1,4 @@
-"""User-data with check-in (`render(..., checkin=...)`, SPEC §6): every format installs the
+"""User-data with check-in (`render(..., checkin=...)`, docs/launches.md): every format installs the
 `portal-instance` helper with the token in a root-only file, checks in `booted` first and `ready`
 last; without `checkin` nothing changes (the golden files of test_render_golden)."""
 

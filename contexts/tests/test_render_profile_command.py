@@ -1,4 +1,4 @@
-"""`manage.py render_profile FILE.yaml|PROFILE_ID --format F --var k=v` (SPEC §3), as a contract."""
+"""`manage.py render_profile FILE.yaml|PROFILE_ID --format F --var k=v` (docs/user-data.md), as a contract."""
 
 import subprocess
 import sys

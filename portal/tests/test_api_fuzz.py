@@ -1,6 +1,6 @@
 """A bounded schemathesis run against the live test server: whatever the OpenAPI schema allows
 (and much it does not), the profiles, clouds, images, offerings and pairing API answer without
-a 500 (SPEC §9, §12). Slow: run with `-m slow`."""
+a 500 (docs/api.md, docs/security.md). Slow: run with `-m slow`."""
 
 import pytest
 import schemathesis

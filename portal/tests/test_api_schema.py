@@ -1,4 +1,4 @@
-"""The OpenAPI schema at /api/schema/ and its docs at /api/docs/ (SPEC §9)."""
+"""The OpenAPI schema at /api/schema/ and its docs at /api/docs/ (docs/api.md)."""
 
 import json
 

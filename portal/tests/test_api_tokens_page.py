@@ -1,4 +1,4 @@
-"""The API tokens page (SPEC §9): a new token is shown once; revoking or replacing one stops it."""
+"""The API tokens page (docs/api.md): a new token is shown once; revoking or replacing one stops it."""
 
 import pytest
 from rest_framework.authtoken.models import Token

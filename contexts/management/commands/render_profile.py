@@ -1,4 +1,4 @@
-"""`manage.py render_profile FILE.yaml|PROFILE_ID --format F [--var dotted.key=value ...]` (SPEC §3).
+"""`manage.py render_profile FILE.yaml|PROFILE_ID --format F [--var dotted.key=value ...]` (docs/user-data.md).
 
 Prints the user-data to stdout; invalid input exits 2 with a one-line error on stderr.
 """

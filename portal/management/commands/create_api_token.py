@@ -1,4 +1,4 @@
-"""`manage.py create_api_token USERNAME [--create-user]` prints a token for the REST API (SPEC §9).
+"""`manage.py create_api_token USERNAME [--create-user]` prints a token for the REST API (docs/api.md).
 
 Clients send it as `Authorization: Token <token>`. Each call makes a new token; the old one stops
 working.
