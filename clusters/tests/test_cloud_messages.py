@@ -13,14 +13,17 @@ import json
 
 import pytest
 import redis
+from cryptography.fernet import Fernet
 from django.conf import settings
 
 from clusters import cloudside, launcher
+from clusters.models import Cloud
 from clusters.providers import NodeSpec, get_provider
 from clusters.testing.fault_proxy import FaultProxy
 from clusters.tests.fault_helpers import Queues, one_role_definition, reports_to, take_messages
 from clusters.tests.launch_helpers import cloud_with_offering, user_data_of
 from contexts.profiles import create_profile
+from portal import crypto
 
 pytestmark = pytest.mark.django_db
 POOL_PASSWORD = "Pool-Pa55-on-the-wire"
@@ -98,16 +101,12 @@ def test_a_worker_without_the_clouds_key_fails_the_instance_in_plain_words(
     cloud = cloud_with_offering(alice, moto_ec2.config(), queue=queues.cloud)
     launch_with_a_pool_password(alice, cloud, django_capture_on_commit_callbacks)
     [(task, args)] = take_messages(queues.cloud, 1)
-    from cryptography.fernet import Fernet
+    # The worker's key is not the one the message was sealed with (an agent.toml with another
+    # cloud's key, say): here the cloud's stored key is replaced after sealing.
+    Cloud.objects.filter(pk=cloud.pk).update(message_key=crypto.encrypt(Fernet.generate_key().decode()))
 
-    other_key = Fernet.generate_key().decode()
-    original = cloudside.resolver
-    cloudside.resolver = lambda ref: dataclasses.replace(original(ref), message_key=other_key)
-    try:
-        with reports_to(queues.results):
-            cloudside.cloud_create_nodes.apply(args=args).get()
-    finally:
-        cloudside.resolver = original
+    with reports_to(queues.results):
+        cloudside.cloud_create_nodes.apply(args=args).get()
 
     [(task, ([outcome],))] = take_messages(queues.results, 1)
     assert (task, outcome["permanent"]) == ("clusters.record_outcomes", True)
