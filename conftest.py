@@ -39,6 +39,12 @@ def alice_client(alice):
 
 
 @pytest.fixture
+def root_client(django_user_model):
+    """A superuser's client: the admin pages."""
+    return _client_for(django_user_model.objects.create_superuser("root", "root@example.org", "pw"))
+
+
+@pytest.fixture
 def charlie_client(charlie):
     return _client_for(charlie)
 

@@ -16,7 +16,6 @@ from kombu.exceptions import OperationalError
 from clusters import clouds
 from clusters.models import (
     DEFAULT_QUEUE,
-    CheckState,
     Cloud,
     CloudSize,
     ClusterDefinition,
@@ -27,7 +26,7 @@ from clusters.models import (
 )
 from clusters.providers import provider_class
 from clusters.queues import send_to_cloud_queue
-from clusters.tasks import send_check, sync_cloud_task
+from clusters.tasks import start_check, sync_cloud_task
 
 
 class WriteOnlyTextarea(forms.Textarea):
@@ -114,11 +113,6 @@ def _queue(modeladmin, request, queryset, send, what):
     modeladmin.message_user(request, f"{what} queued for {done} cloud{'s' if done != 1 else ''}.")
 
 
-def _check(cloud):
-    clouds.record_check(cloud, CheckState.PENDING)
-    send_check(cloud)
-
-
 def _sync(cloud):
     send_to_cloud_queue(sync_cloud_task, cloud, cloud.pk)
 
@@ -161,7 +155,7 @@ class CloudAdmin(admin.ModelAdmin):
 
     @admin.action(description="Test connection")
     def test_connection(self, request, queryset):
-        _queue(self, request, queryset, _check, "A connection test")
+        _queue(self, request, queryset, start_check, "A connection test")
 
     @admin.action(description="Sync sizes and images")
     def sync_sizes_and_images(self, request, queryset):

@@ -18,11 +18,10 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
-from clusters.clouds import record_check
 from clusters.forms import ENDPOINT_FIELDS, PARAM_PREFIX, CloudForm, ImageForm
 from clusters.models import DEFAULT_QUEUE, CheckState, Cloud, Image, ServiceOffering
 from clusters.providers import PROVIDERS, provider_class
-from clusters.tasks import send_check
+from clusters.tasks import start_check
 from clusters.views.clouds import get_cloud_for_user
 from portal.api import ERROR, INVALID, error_messages, invalid
 from portal.converters import is_id
@@ -207,13 +206,9 @@ class CloudCheck(GenericAPIView):
     def post(self, request, cloud_id: int):
         """Queue a connection test on the cloud's queue; poll GET for its outcome."""
         cloud = _writable_cloud(request, cloud_id)
-        record_check(cloud, CheckState.PENDING)
         try:
-            send_check(cloud)
+            start_check(cloud)
         except OperationalError:
-            record_check(
-                cloud, CheckState.FAILED, "Could not queue the test: the task broker is unreachable."
-            )
             return Response(_check(cloud), status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response(_check(cloud), status=status.HTTP_202_ACCEPTED)
 

@@ -225,12 +225,13 @@ def cloud_destroy_nodes(self, cloud_ref: dict, nodes: list[list]) -> None:
 
 
 @shared_task(name="clusters.cloud_list_nodes", acks_late=True)
-def cloud_list_nodes(cloud_ref: dict, cycle: str) -> None:
-    """One list call for the whole cloud (docs/launches.md monitoring); the portal matches nodes by tag."""
+def cloud_list_nodes(cloud_ref: dict, asked_at: str) -> None:
+    """One list call for the whole cloud (docs/launches.md monitoring); the portal matches nodes by tag.
+    `asked_at`: when the portal asked (ISO 8601), sent back with the list."""
     try:
         with _semaphore(cloud_ref).slot():
             nodes = provider_for(cloud_ref).find_nodes({PORTAL_TAG: cloud_ref.get("portal", "1")})
     except CloudError as exc:
-        _report("clusters.record_node_list", cloud_ref["id"], cycle, None, exc.message)
+        _report("clusters.record_node_list", cloud_ref["id"], asked_at, None, exc.message)
         return
-    _report("clusters.record_node_list", cloud_ref["id"], cycle, [node_dict(n) for n in nodes], "")
+    _report("clusters.record_node_list", cloud_ref["id"], asked_at, [node_dict(n) for n in nodes], "")

@@ -373,7 +373,12 @@ def retry_failed(cluster: Cluster, *, latest: bool = False) -> int:
         count = 0
         for instance in cluster.instances.filter(state=S.FAILED):
             Instance.objects.filter(pk=instance.pk).update(
-                state=S.REQUESTED, idempotency_token=uuid.uuid4(), node_id="", last_error=""
+                state=S.REQUESTED,
+                idempotency_token=uuid.uuid4(),
+                node_id="",
+                node_seen_at=None,
+                terminated_at=None,
+                last_error="",
             )
             count += 1
         if count:

@@ -8,7 +8,11 @@ converge whatever was lost on the way (a record, a destroy, a worker):
   off (clusters.destroys), while the node is still listed;
 - an instance whose creation is in flight (requested, launching) keeps its node;
 - every instance in a transitional state is resolved against the list: terminating ends when its
-  node is gone; launching with no node past LAUNCH_STALE_AFTER is sent again with the same token.
+  node is gone; launching with no node past LAUNCH_STALE_AFTER is sent again with the same token;
+- a node counts as gone only when a list asked after the portal recorded it does not show it (a
+  list may be answered before a create it overlaps ends); a running instance fails for it only
+  when the list was asked NODE_LIST_LAG seconds after the record (a cloud's list may lag);
+- a failed instance that had a node keeps its cloud listed until that node is seen gone.
 
 Records are idempotent: the record tasks (clusters.tasks) retry on transient database errors.
 """
@@ -16,11 +20,12 @@ Records are idempotent: the record tasks (clusters.tasks) retry on transient dat
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clusters import cloudside, destroys, launcher
@@ -32,14 +37,16 @@ from portal.redis_keys import redis_key
 S = InstanceState
 # Instances whose nodes the monitor matches: those that may have one, or be waiting for one.
 WATCHED = (S.REQUESTED, S.LAUNCHING, S.RUNNING, S.READY, S.TERMINATING)
-# A cloud is listed each cycle while one of its instances is in these states.
+# A cloud is listed each cycle while one of its instances is in these states, or failed with a
+# node not yet seen gone.
 LISTED_FOR = (S.LAUNCHING, S.RUNNING, S.READY, S.TERMINATING)
 # How long a cloud's list may take to come back before the next cycle lists it anyway.
 CYCLE_TIMEOUT = 120
 
 
 def _apply_node(instance: Instance, node: dict) -> None:
-    instance.node_id = node["id"] or instance.node_id
+    if node["id"] and node["id"] != instance.node_id:
+        instance.node_id, instance.node_seen_at = node["id"], timezone.now()
     instance.public_ips = list(node.get("public_ips") or [])
     instance.private_ips = list(node.get("private_ips") or [])
     if node["state"] == RUNNING and instance.state == S.LAUNCHING:
@@ -74,7 +81,8 @@ def outcomes(items: list[dict]) -> None:
                 changed.append(instance)
                 events.append(ClusterEvent(cluster_id=instance.cluster_id, level="warning",
                                            message=f"{instance.name}: retry {item['attempt']} after: {item['retry']}"))  # fmt: skip
-        Instance.objects.bulk_update(changed, ["node_id", "public_ips", "private_ips", "state", "last_error"])
+        Instance.objects.bulk_update(changed, ["node_id", "node_seen_at", "public_ips", "private_ips", "state",
+                                               "last_error"])  # fmt: skip
         ClusterEvent.objects.bulk_create(events)
         for cloud, pairs in destroys_by_cloud.values():
             launcher.destroy_nodes(cloud, pairs)
@@ -97,7 +105,7 @@ def _record_node(instance: Instance, node: dict, destroys_by_cloud: dict) -> boo
     )
     if instance.state in (S.TERMINATING, S.TERMINATED):
         # Stopped while its node was being made: the node must not outlive it.
-        instance.node_id, instance.state = node["id"], S.TERMINATING
+        instance.node_id, instance.node_seen_at, instance.state = node["id"], timezone.now(), S.TERMINATING
         destroys_by_cloud.setdefault(instance.cloud_id, (instance.cloud, []))[1].append(
             [instance.pk, node["id"]]
         )
@@ -137,22 +145,26 @@ def monitor_cloud_soon(cloud: Cloud, delay: float = 2.0) -> None:
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     if client.set(redis_key(settings.PORTAL_ID, "list-soon", cloud.pk), 1, nx=True, px=int(delay * 1000)):
         ref = launcher.cloud_ref(cloud)
+        asked_at = timezone.now().isoformat()  # it runs later, never earlier: a safe bound
         transaction.on_commit(
             lambda: cloudside.cloud_list_nodes.apply_async(
-                args=[ref, uuid.uuid4().hex], queue=cloud.queue, countdown=delay
+                args=[ref, asked_at], queue=cloud.queue, countdown=delay
             )
         )
 
 
 def monitor_cloud(cloud: Cloud) -> None:
-    launcher.send_to_cloud(cloudside.cloud_list_nodes, cloud, uuid.uuid4().hex)
+    """Ask for the cloud's list; the time it was asked travels with it (node_list's `asked_at`)."""
+    launcher.send_to_cloud(cloudside.cloud_list_nodes, cloud, timezone.now().isoformat())
 
 
 def monitor_clouds() -> int:
     """One monitoring cycle: one list task per cloud that has instances to watch — unless the cloud's
     last list has not been recorded yet (a slow cloud, a long queue): cycles never pile up. A list
     that was lost holds its cloud back for CYCLE_TIMEOUT at most."""
-    clouds = Cloud.objects.filter(instances__state__in=LISTED_FOR).distinct()
+    clouds = Cloud.objects.filter(
+        Q(instances__state__in=LISTED_FOR) | _failed_with_node("instances__")
+    ).distinct()
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     count = 0
     for cloud in clouds:
@@ -166,26 +178,41 @@ def _cycle_key(cloud_id: int) -> str:
     return redis_key(settings.PORTAL_ID, "cycle", cloud_id)
 
 
-def node_list(cloud_id: int, nodes: list[dict] | None, error: str) -> dict:
+def node_list(cloud_id: int, nodes: list[dict] | None, error: str, asked_at=None) -> dict:
     """Bring every watched instance on the cloud in line with the cloud's own list, in bulk; destroy
-    the nodes no instance should have (the module's docstring has the rule)."""
+    the nodes no instance should have (the module's docstring has the rule). `asked_at`: when the
+    list was asked for (a datetime or its ISO form; now when not told)."""
     redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(_cycle_key(cloud_id))  # the next cycle may list
     if nodes is None:
         return {"error": error}
     nodes = nodes_of_cloud(cloud_id, nodes)
     by_token = {n["tags"].get(cloudside.INSTANCE_TAG): n for n in nodes}
-    instances = list(Instance.objects.filter(cloud_id=cloud_id, state__in=WATCHED))
-    known_tokens = {str(i.idempotency_token) for i in instances}
+    instances = list(Instance.objects.filter(Q(state__in=WATCHED) | _failed_with_node(), cloud_id=cloud_id))
+    known_tokens = {str(i.idempotency_token) for i in instances if i.state != S.FAILED}
     changed, touched_clusters, now, to_destroy = [], set(), timezone.now(), []
+    # A node the portal recorded after the list was asked may be missing from it without being gone;
+    # a running instance's node is judged gone only past NODE_LIST_LAG (a cloud's list may lag).
+    asked = _as_time(asked_at or now)
+    lagged = asked - timedelta(seconds=settings.NODE_LIST_LAG)
     for instance in instances:
         node = by_token.get(str(instance.idempotency_token))
         alive = node is not None and node["state"] != TERMINATED
-        before = (instance.state, instance.node_id, instance.public_ips, instance.private_ips)
-        if instance.state == S.TERMINATING:
+        gone = not alive and (node is not None or _recorded_before(instance, asked))
+        before = (
+            instance.state,
+            instance.node_id,
+            instance.public_ips,
+            instance.private_ips,
+            instance.terminated_at,
+        )
+        if instance.state == S.FAILED:  # its node, when alive, is an orphan (below)
+            if gone:
+                instance.terminated_at = now
+        elif instance.state == S.TERMINATING:
             if alive:  # its destroy was lost, or its record: destroy the node (again)
                 instance.node_id = instance.node_id or node["id"]
                 to_destroy.append([instance.pk, node["id"]])
-            else:
+            elif gone:
                 instance.state, instance.terminated_at = S.TERMINATED, now
         elif alive:
             if instance.state == S.REQUESTED:  # sent again as stale, yet its node exists: adopt it
@@ -196,19 +223,25 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str) -> dict:
         elif node is not None:  # listed as terminated
             _apply_node(instance, node)
         elif instance.node_id and instance.state in (S.RUNNING, S.READY):
-            instance.state, instance.last_error = S.FAILED, "the node disappeared from the cloud"
+            if _recorded_before(instance, lagged):
+                instance.state, instance.last_error = S.FAILED, "the node disappeared from the cloud"
         elif instance.state == S.LAUNCHING and not instance.node_id and _stale(instance, now):
             # Its create message was lost (a broker restart without persistence, a task that died
             # outside a cloud call): send it again. The idempotency token is unchanged, so a node
             # made meanwhile is found, never duplicated.
             instance.state, instance.last_error = S.REQUESTED, "no answer from the cloud side: sent again"
-        if (instance.state, instance.node_id, instance.public_ips, instance.private_ips) != before:
+        if (
+            instance.state,
+            instance.node_id,
+            instance.public_ips,
+            instance.private_ips,
+            instance.terminated_at,
+        ) != before:
             changed.append(instance)
             touched_clusters.add(instance.cluster_id)
     if changed:
-        Instance.objects.bulk_update(
-            changed, ["state", "node_id", "public_ips", "private_ips", "last_error", "terminated_at"]
-        )
+        Instance.objects.bulk_update(changed, ["state", "node_id", "node_seen_at", "public_ips", "private_ips",
+                                               "last_error", "terminated_at"])  # fmt: skip
     orphans = _orphans(_tagged_for(cloud_id, by_token), known_tokens)
     to_destroy += [[None, n["id"]] for n in orphans]
     # Only the destroys whose backoff allows it now (clusters.destroys), orphans said once a send.
@@ -219,6 +252,21 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str) -> dict:
         launcher.destroy_nodes(Cloud.objects.get(pk=cloud_id), to_destroy)
     _advance_all(touched_clusters)
     return {"changed": len(changed), "orphans": len(orphans), "destroys": len(to_destroy)}
+
+
+def _recorded_before(instance: Instance, moment) -> bool:
+    return instance.node_seen_at is None or instance.node_seen_at < moment
+
+
+def _as_time(moment):
+    return datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+
+
+def _failed_with_node(prefix: str = "") -> Q:
+    """Failed instances whose node was not seen gone yet (`prefix`: the path from a query's model)."""
+    return Q(
+        **{f"{prefix}state": S.FAILED, f"{prefix}terminated_at__isnull": True, f"{prefix}node_id__gt": ""}
+    )
 
 
 def nodes_of_cloud(cloud_id: int, nodes: list[dict]) -> list[dict]:

@@ -6,6 +6,7 @@ so no credential ever travels through the broker or shows in a worker's log.
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
 
 from clusters import clouds, launcher, recording
 from clusters.cloudside_check import cloud_check
@@ -29,6 +30,21 @@ def send_check(cloud: Cloud) -> None:
         send_to_cloud_queue(cloud_check, cloud, launcher.cloud_ref(cloud))
     else:
         send_to_cloud_queue(check_cloud_task, cloud, cloud.pk)
+
+
+BROKER_DOWN = "Could not queue the test: the task broker is unreachable."
+
+
+def start_check(cloud: Cloud) -> None:
+    """ "Test connection", wherever it is started (page, API, admin): the cloud shows "checking…"
+    until the outcome is recorded; when the test cannot be queued, it shows that failure instead of
+    checking for ever, and the broker's error is raised for the caller to say so too."""
+    clouds.record_check(cloud, CheckState.PENDING)
+    try:
+        send_check(cloud)
+    except BrokerError:
+        clouds.record_check(cloud, CheckState.FAILED, BROKER_DOWN)
+        raise
 
 
 @shared_task(name="clusters.record_check")
@@ -74,8 +90,8 @@ def record_node_destroyed(instance_id: int | None, node_id: str, error: str) -> 
 
 
 @shared_task(name="clusters.record_node_list", **RECORD)
-def record_node_list(cloud_id: int, cycle: str, nodes: list | None, error: str) -> dict:
-    return recording.node_list(cloud_id, nodes, error)
+def record_node_list(cloud_id: int, asked_at: str, nodes: list | None, error: str) -> dict:
+    return recording.node_list(cloud_id, nodes, error, asked_at=asked_at)
 
 
 @shared_task(name="clusters.monitor_clouds")

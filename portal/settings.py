@@ -30,6 +30,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 # A launching instance with no node after this many seconds had its create message lost: resend.
 LAUNCH_STALE_AFTER = env.int("LAUNCH_STALE_AFTER", default=600)
+# A cloud's list may not show a node made this many seconds before the list was asked (EC2's
+# listings are eventually consistent): only then does a node missing from a list count as gone.
+NODE_LIST_LAG = env.int("NODE_LIST_LAG", default=15)
 # Tags every node this portal creates, so its monitor and reconciler never touch other nodes.
 PORTAL_ID = env.str("PORTAL_ID", default="context-portal")
 # A launch, scale or retry answers at once and a portal worker renders and sends the instances;

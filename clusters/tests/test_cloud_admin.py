@@ -11,12 +11,6 @@ from clusters.tests.cloud_helpers import (
 )
 
 
-@pytest.fixture
-def root_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("root", "root@example.org", "pw"))
-    return client
-
-
 def _change_data(cloud, **changes):
     data = {
         "name": cloud.name, "owner": cloud.owner_id or "", "driver": cloud.driver, "host": cloud.host, "port": "",

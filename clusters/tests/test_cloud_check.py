@@ -8,7 +8,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from clusters.models import CheckState
-from clusters.tasks import check_cloud_task
+from clusters.tasks import BROKER_DOWN, check_cloud_task
 from clusters.tests.cloud_helpers import idle_queue, make_cloud, published_tasks
 
 LIVE = {"HTTP_X_REQUESTED_WITH": "fetch"}
@@ -85,3 +85,26 @@ def test_an_unreachable_broker_fails_the_check_with_a_message(alice_client, alic
 @pytest.mark.django_db
 def test_the_task_for_a_deleted_cloud_does_nothing():
     assert check_cloud_task(123456) == "gone"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("started_from", ["page", "api", "admin"])
+def test_wherever_a_check_starts_an_unreachable_broker_never_leaves_it_checking(
+    alice, alice_client, root_client, started_from
+):
+    # Mocked, as above: the session's broker cannot be stopped for one test.
+    cloud = make_cloud(alice)
+    with mock.patch.object(
+        check_cloud_task, "apply_async", autospec=True, side_effect=OperationalError("down")
+    ):
+        if started_from == "page":
+            answer = alice_client.post(f"/clouds/{cloud.pk}/check/", **LIVE)
+        elif started_from == "api":
+            answer = alice_client.post(f"/api/v1/clouds/{cloud.pk}/check/")
+            assert answer.status_code == 503
+        else:
+            answer = root_client.post("/admin/clusters/cloud/", {"action": "test_connection",
+                                      "_selected_action": [cloud.pk]}, follow=True)  # fmt: skip
+            assert "The task broker is unreachable" in answer.content.decode()
+    cloud.refresh_from_db()
+    assert (cloud.check_state, cloud.check_message) == (CheckState.FAILED, BROKER_DOWN)

@@ -25,7 +25,7 @@ from clusters.tests.launch_helpers import cloud_with_offering, states, wait_for
 from portal.celery import app
 
 AMI = "ami-1e749f67"
-BULK_FIELDS = ["state", "node_id", "public_ips", "private_ips", "last_error", "terminated_at"]
+BULK_FIELDS = ["state", "node_id", "node_seen_at", "public_ips", "private_ips", "last_error", "terminated_at"]
 
 
 @pytest.fixture
@@ -220,3 +220,73 @@ def test_monitor_cycles_never_pile_up_behind_a_list_not_yet_recorded(
     Instance.objects.update(state="running")  # (the list said its node was gone)
     with django_capture_on_commit_callbacks(execute=True):
         assert recording.monitor_clouds() == 1
+
+
+def listed(instance, node_id: str, state: str = "running") -> dict:
+    """A node as a list reports it: the node of `instance`, tagged as the portal tags it."""
+    tags = {cloudside.PORTAL_TAG: "1", cloudside.CLOUD_TAG: str(instance.cloud_id),
+            cloudside.CLUSTER_TAG: str(instance.cluster_id), cloudside.INSTANCE_TAG: str(instance.idempotency_token)}  # fmt: skip
+    return {
+        "id": node_id,
+        "name": instance.name,
+        "state": state,
+        "public_ips": [],
+        "private_ips": [],
+        "tags": tags,
+    }
+
+
+@pytest.mark.django_db
+def test_a_list_asked_before_a_node_was_recorded_neither_fails_nor_ends_its_instance(
+    alice, moto_ec2, settings
+):
+    """The list of a cycle may be answered before a create it overlaps: its silence about a node
+    recorded after it was asked says nothing. (Seen for real: a scale up recorded its seven nodes
+    between a list's call and its record, and the seven instances were failed as vanished.)"""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    cloud = cloud_with_offering(alice, moto_ec2.config())
+    cluster = launcher.launch(one_role_definition(alice, cloud, 2), alice, "race", {"node": cloud})
+    running, stopping = cluster.instances.order_by("index")
+    cluster.instances.update(state="launching", launched_at=timezone.now())
+    Instance.objects.filter(pk=stopping.pk).update(state="terminating")
+
+    asked = timezone.now()  # a list is asked for, and answered before both creates end
+    recording.outcomes([{"instance": running.pk, "node": listed(running, "i-1")},
+                        {"instance": stopping.pk, "node": listed(stopping, "i-2")}])  # fmt: skip
+    recording.node_list(cloud.pk, [], "", asked_at=asked)
+    assert states(cluster) == {"running": 1, "terminating": 1}
+
+    later = timezone.now() + timedelta(seconds=settings.NODE_LIST_LAG + 1)  # a cloud's list may lag a create
+    recording.node_list(cloud.pk, [], "", asked_at=later)  # asked well after both were made: they are gone
+    assert states(cluster) == {"failed": 1, "terminated": 1}
+    assert Instance.objects.get(pk=running.pk).last_error == "the node disappeared from the cloud"
+
+
+@pytest.mark.django_db
+def test_a_failed_instance_keeps_its_cloud_listed_until_its_node_is_seen_gone(
+    alice, moto_ec2, django_capture_on_commit_callbacks
+):
+    """A failed instance's node is an orphan; its cloud must be listed until that node is gone,
+    even when no other instance of the cloud is live (else the node outlives everything)."""
+    queues = Queues()
+    cloud = cloud_with_offering(alice, moto_ec2.config(), queue=queues.cloud)
+    cluster = launcher.launch(one_role_definition(alice, cloud, 1), alice, "failed", {"node": cloud})
+    instance = cluster.instances.get()
+    Instance.objects.filter(pk=instance.pk).update(state="failed", node_id="i-1", last_error="vanished")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert recording.monitor_clouds() == 1
+        outcome = recording.node_list(cloud.pk, [listed(instance, "i-1")], "")  # still alive: an orphan
+    assert outcome["orphans"] == 1 and outcome["destroys"] == 1
+    tasks = [task for task, _args in take_messages(queues.cloud, 2)]
+    assert sorted(tasks) == ["clusters.cloud_destroy_nodes", "clusters.cloud_list_nodes"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert recording.monitor_clouds() == 1  # not seen gone yet: listed again
+        recording.node_list(cloud.pk, [listed(instance, "i-1", "terminated")], "")
+        assert recording.monitor_clouds() == 0  # seen gone: nothing left to watch on this cloud
+    instance.refresh_from_db()
+    assert instance.state == "failed" and instance.terminated_at is not None

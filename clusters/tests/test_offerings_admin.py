@@ -4,12 +4,6 @@ from clusters.models import CloudSize, ServiceOffering, SizeMapping
 from clusters.tests.cloud_helpers import make_cloud
 
 
-@pytest.fixture
-def root_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("root", "root@example.org", "pw"))
-    return client
-
-
 def _synced_cloud(owner, name):
     cloud = make_cloud(owner, name=name)
     for size_id, vcpus, ram_mb in [("t2.small", 1, 2048), ("t2.medium", 2, 4096), ("m5.xlarge", 4, 16384)]:
