@@ -12,7 +12,8 @@ converge whatever was lost on the way (a record, a destroy, a worker):
 - a node counts as gone only when a list asked after the portal recorded it does not show it (a
   list may be answered before a create it overlaps ends); a running instance fails for it only
   when the list was asked NODE_LIST_LAG seconds after the record (a cloud's list may lag);
-- a failed instance that had a node keeps its cloud listed until that node is seen gone.
+- a failed instance that had a node, or whose create gave up (the cloud may have made the node
+  all the same), keeps its cloud listed until a list asked after that shows no live node of it.
 
 Records are idempotent: the record tasks (clusters.tasks) retry on transient database errors.
 """
@@ -72,7 +73,12 @@ def outcomes(items: list[dict]) -> None:
                     changed.append(instance)
             elif "failed" in item and instance.state in (S.LAUNCHING, S.REQUESTED):
                 kind = "permanent error" if item["permanent"] else "gave up after retries"
-                instance.state, instance.last_error = S.FAILED, item["failed"]
+                # Its create ended: a node the cloud made meanwhile shows in any list asked from now.
+                instance.state, instance.last_error, instance.node_seen_at = (
+                    S.FAILED,
+                    item["failed"],
+                    timezone.now(),
+                )
                 changed.append(instance)
                 events.append(ClusterEvent(cluster_id=instance.cluster_id, level="error",
                                            message=f"{instance.name} failed ({kind}): {item['failed']}"))  # fmt: skip
@@ -263,10 +269,10 @@ def _as_time(moment):
 
 
 def _failed_with_node(prefix: str = "") -> Q:
-    """Failed instances whose node was not seen gone yet (`prefix`: the path from a query's model)."""
-    return Q(
-        **{f"{prefix}state": S.FAILED, f"{prefix}terminated_at__isnull": True, f"{prefix}node_id__gt": ""}
-    )
+    """Failed instances that have or may have a node (a create that gave up may have made one) not
+    yet seen gone (`prefix`: the path from a query's model)."""
+    may_have_node = Q(**{f"{prefix}node_id__gt": ""}) | Q(**{f"{prefix}node_seen_at__isnull": False})
+    return Q(**{f"{prefix}state": S.FAILED, f"{prefix}terminated_at__isnull": True}) & may_have_node
 
 
 def nodes_of_cloud(cloud_id: int, nodes: list[dict]) -> list[dict]:

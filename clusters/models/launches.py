@@ -100,7 +100,8 @@ class Instance(models.Model):
     updated = models.DateTimeField(auto_now=True)
     launched_at = models.DateTimeField(null=True, blank=True)
     ready_at = models.DateTimeField(null=True, blank=True)
-    # When the portal first recorded its node: a list asked before then may not show it yet.
+    # When the portal first recorded its node, or heard its create fail: a list asked before then
+    # may not show the node yet.
     node_seen_at = models.DateTimeField(null=True, blank=True)
     # When its node was seen gone (terminated, or failed with a node the monitor had to see end).
     terminated_at = models.DateTimeField(null=True, blank=True)

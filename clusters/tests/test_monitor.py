@@ -4,6 +4,7 @@ whatever the number of instances, orphans destroyed, nodes that vanished reporte
 import dataclasses
 import math
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -266,27 +267,34 @@ def test_a_list_asked_before_a_node_was_recorded_neither_fails_nor_ends_its_inst
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("how", ["its node vanished", "its create gave up"])
 def test_a_failed_instance_keeps_its_cloud_listed_until_its_node_is_seen_gone(
-    alice, moto_ec2, django_capture_on_commit_callbacks
+    alice, moto_ec2, django_capture_on_commit_callbacks, how
 ):
     """A failed instance's node is an orphan; its cloud must be listed until that node is gone,
-    even when no other instance of the cloud is live (else the node outlives everything)."""
+    even when no other instance of the cloud is live (else the node outlives everything). A create
+    that gave up may have made its node all the same (its answers lost): the same holds."""
     queues = Queues()
     cloud = cloud_with_offering(alice, moto_ec2.config(), queue=queues.cloud)
     cluster = launcher.launch(one_role_definition(alice, cloud, 1), alice, "failed", {"node": cloud})
-    instance = cluster.instances.get()
-    Instance.objects.filter(pk=instance.pk).update(state="failed", node_id="i-1", last_error="vanished")
+    instance, node_id = cluster.instances.get(), f"i-{uuid.uuid4().hex[:17]}"  # destroys' backoff is per node
+    if how == "its node vanished":
+        Instance.objects.filter(pk=instance.pk).update(state="failed", node_id=node_id, last_error="vanished")
+    else:
+        Instance.objects.filter(pk=instance.pk).update(state="launching")
+        recording.outcomes([{"instance": instance.pk, "failed": "timed out", "permanent": False}])
+        assert Instance.objects.get(pk=instance.pk).state == "failed"
 
     with django_capture_on_commit_callbacks(execute=True):
         assert recording.monitor_clouds() == 1
-        outcome = recording.node_list(cloud.pk, [listed(instance, "i-1")], "")  # still alive: an orphan
+        outcome = recording.node_list(cloud.pk, [listed(instance, node_id)], "")  # still alive: an orphan
     assert outcome["orphans"] == 1 and outcome["destroys"] == 1
     tasks = [task for task, _args in take_messages(queues.cloud, 2)]
     assert sorted(tasks) == ["clusters.cloud_destroy_nodes", "clusters.cloud_list_nodes"]
 
     with django_capture_on_commit_callbacks(execute=True):
         assert recording.monitor_clouds() == 1  # not seen gone yet: listed again
-        recording.node_list(cloud.pk, [listed(instance, "i-1", "terminated")], "")
+        recording.node_list(cloud.pk, [listed(instance, node_id, "terminated")], "")
         assert recording.monitor_clouds() == 0  # seen gone: nothing left to watch on this cloud
     instance.refresh_from_db()
     assert instance.state == "failed" and instance.terminated_at is not None
