@@ -70,7 +70,7 @@ def celery_worker_process(tmp_path_factory, django_db_setup):
     database = settings.DATABASES["default"]
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.test_settings",
+        "DJANGO_SETTINGS_MODULE": "portal.testing.settings",
         "DATABASE_URL": _database_url(database),
     }
     command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel", "INFO",

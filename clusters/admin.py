@@ -14,6 +14,7 @@ from django.views.decorators.debug import sensitive_variables
 from kombu.exceptions import OperationalError
 
 from clusters import clouds
+from clusters.definitions import ROLE_FIELDS
 from clusters.models import (
     DEFAULT_QUEUE,
     Cloud,
@@ -47,8 +48,17 @@ class CloudAdminForm(forms.ModelForm):
 
     class Meta:
         model = Cloud
-        fields = ["name", "owner", "driver", "served_by_agent", "host", "port", "path", "secure", "region", "zone",
-                  "options", "api_concurrency", "instance_quota", "queue"]  # fmt: skip
+        fields = [
+            "name",
+            "owner",
+            "driver",
+            "served_by_agent",
+            *Cloud.ENDPOINT_FIELDS,
+            "options",
+            "api_concurrency",
+            "instance_quota",
+            "queue",
+        ]
         labels = {"served_by_agent": "Served by a gateway agent"}
 
     @sensitive_variables("value", "text")
@@ -70,12 +80,18 @@ class CloudAdminForm(forms.ModelForm):
         credentials, driver = data.get("new_credentials"), data.get("driver")
         if data.get("served_by_agent"):
             if credentials:
-                self.add_error("new_credentials", "A cloud served by a gateway agent stores no credentials: they "
-                               "go in the agent's agent.toml. Leave this blank.")  # fmt: skip
+                self.add_error(
+                    "new_credentials",
+                    "A cloud served by a gateway agent stores no credentials: they "
+                    "go in the agent's agent.toml. Leave this blank.",
+                )
             if data.get("queue") == DEFAULT_QUEUE:
-                self.add_error("queue", "A gateway agent serves a queue of its own: name one for this cloud. The "
-                               f"{DEFAULT_QUEUE} queue belongs to the portal's workers, which hold no credentials "
-                               "for a cloud an agent serves.")  # fmt: skip
+                self.add_error(
+                    "queue",
+                    "A gateway agent serves a queue of its own: name one for this cloud. The "
+                    f"{DEFAULT_QUEUE} queue belongs to the portal's workers, which hold no credentials "
+                    "for a cloud an agent serves.",
+                )
         elif credentials and driver:
             allowed = {p.name for p in provider_class(driver).parameters if p.sensitive}
             unknown = sorted(set(credentials) - allowed)
@@ -162,8 +178,12 @@ class CloudAdmin(admin.ModelAdmin):
         # A sync stores what it finds, so it needs the database: portal workers only.
         skipped = queryset.filter(served_by_agent=True).count()
         if skipped:
-            self.message_user(request, f"Skipped {skipped} cloud{'s' if skipped != 1 else ''} served by a "
-                              "gateway agent: sizes are synced by portal workers only.", messages.WARNING)  # fmt: skip
+            self.message_user(
+                request,
+                f"Skipped {skipped} cloud{'s' if skipped != 1 else ''} served by a "
+                "gateway agent: sizes are synced by portal workers only.",
+                messages.WARNING,
+            )
         _queue(self, request, queryset.filter(served_by_agent=False), _sync, "A sync of sizes and images")
 
 
@@ -239,8 +259,7 @@ class CloudSizeAdmin(admin.ModelAdmin):
 
 class RoleInline(admin.TabularInline):
     model = Role
-    fields = ["name", "profile", "pinned_revision", "offering", "size", "image", "count", "min_count",
-              "max_count", "depends_on", "position"]  # fmt: skip
+    fields = [*ROLE_FIELDS, "position"]
     raw_id_fields = ["profile", "pinned_revision", "image"]
     extra = 0
 

@@ -40,8 +40,12 @@ def agent_toml(cloud: Cloud) -> str:
     if transport:
         lines += ["", "[broker_transport_options]"]
         lines += [f"{name} = {_toml(value)}" for name, value in transport.items()]
-    lines += ["", f"[clouds.{cloud.pk}]", f"driver = {_toml(cloud.driver)}",
-              f"message_key = {_toml(cloud.message_key_value())}  # opens its create messages: keep it secret"]  # fmt: skip
+    lines += [
+        "",
+        f"[clouds.{cloud.pk}]",
+        f"driver = {_toml(cloud.driver)}",
+        f"message_key = {_toml(cloud.message_key_value())}  # opens its create messages: keep it secret",
+    ]
     for name in ENDPOINT_FIELDS:
         value = getattr(cloud, name)
         if name in fields and value not in ("", None):

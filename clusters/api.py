@@ -29,14 +29,14 @@ from rest_framework.decorators import (
     renderer_classes,
 )
 from rest_framework.parsers import BaseParser, FormParser
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from clusters import checkin, rendezvous
 from clusters.instance_auth import InstanceTokenAuthentication, IsInstance
 from clusters.models.rendezvous import MAX_VALUE_BYTES
 from portal import api_schema
-from portal.api import JSONParser
+from portal.api import JSONParser, PlainTextRenderer
 
 # JSON escapes can make a 64 KiB value six times longer; anything beyond that is refused unread.
 MAX_KV_BODY_BYTES = 8 * MAX_VALUE_BYTES
@@ -66,19 +66,6 @@ class PlainTextParser(BaseParser):
             raise exceptions.ParseError(f"the body is not valid {charset} text")
 
 
-class PlainTextRenderer(BaseRenderer):
-    """A value as it is; an error as its message."""
-
-    media_type = "text/plain"
-    format = "txt"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        if isinstance(data, Mapping):
-            data = data.get("detail", "")
-        return str(data).encode()
-
-
 def instance_api(
     methods: list[str],
     *,
@@ -101,8 +88,11 @@ def instance_api(
 
 @api_schema.instance_checkin
 # The same authentication class (and so the same scheme in the API schema), without the cluster.
-@instance_api(["POST"], accepts=[JSONParser, FormParser],
-              authentication=functools.partial(InstanceTokenAuthentication, with_cluster=False))  # fmt: skip
+@instance_api(
+    ["POST"],
+    accepts=[JSONParser, FormParser],
+    authentication=functools.partial(InstanceTokenAuthentication, with_cluster=False),
+)
 def instance_checkin(request):
     body = _body(request, MAX_CHECKIN_BODY_BYTES)
     reported, message = body.get("status"), body.get("message") or ""

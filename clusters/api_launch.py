@@ -10,6 +10,8 @@ Errors are JSON `{"detail": ...}` with 4xx codes; a refused definition or launch
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import path
@@ -20,18 +22,18 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from clusters import launcher
-from clusters.definitions import ROLE_FIELDS, definition_problems, definition_roles, role_data
+from clusters.definitions import definition_problems, definition_roles, role_data, save_roles
 from clusters.models import (
     Cloud,
     Cluster,
     ClusterDefinition,
     ClusterState,
     Image,
-    InstanceState,
     Role,
     ServiceOffering,
 )
 from clusters.models.definitions import role_name_validator
+from clusters.models.launches import summary
 from clusters.queues import unserved_queues
 from clusters.views.definitions import get_definition_for_user
 from clusters.views.launches import get_cluster_for_user
@@ -40,7 +42,6 @@ from portal.api import error_messages, invalid
 
 MAX_COUNT = 10000
 ID = {"min_value": 1, "max_value": 2**62}  # a larger number would overflow the database's integers
-UP_STATES = (InstanceState.RUNNING, InstanceState.READY)
 
 
 def refused_input(serializer) -> Response:
@@ -96,10 +97,18 @@ class RoleSerializer(serializers.Serializer):
         image = Image.objects.filter(pk=data["image"], cloud__in=Cloud.objects.usable_by(user)).first()
         if image is None:
             raise serializers.ValidationError({"image": f"no image {data['image']} on a cloud you can use"})
-        return {"name": data["name"], "profile": profile, "pinned_revision": revision, "offering": offering,
-                "size": data.get("size") or "", "image": image, "count": data.get("count", 1),
-                "min_count": data.get("min", 0), "max_count": data.get("max"),
-                "depends_on": list(dict.fromkeys(data.get("depends_on") or []))}  # fmt: skip
+        return {
+            "name": data["name"],
+            "profile": profile,
+            "pinned_revision": revision,
+            "offering": offering,
+            "size": data.get("size") or "",
+            "image": image,
+            "count": data.get("count", 1),
+            "min_count": data.get("min", 0),
+            "max_count": data.get("max"),
+            "depends_on": list(dict.fromkeys(data.get("depends_on") or [])),
+        }
 
 
 class DefinitionSerializer(serializers.Serializer):
@@ -177,8 +186,9 @@ def _save_definition(request, definition: ClusterDefinition, *, partial: bool) -
             "the request is not valid", [f"name: you already have a definition named {definition.name!r}"]
         )
     roles = data.get("roles")
-    problems = definition_problems(definition, roles if roles is not None else
-                                   [role_data(r) for r in definition_roles(definition)])  # fmt: skip
+    problems = definition_problems(
+        definition, roles if roles is not None else [role_data(r) for r in definition_roles(definition)]
+    )
     if problems:
         return invalid("the definition cannot launch as it is", problems)
     created = definition.pk is None
@@ -186,14 +196,12 @@ def _save_definition(request, definition: ClusterDefinition, *, partial: bool) -
         with transaction.atomic():
             definition.save()
             if roles is not None:
-                definition.roles.all().delete()
-                Role.objects.bulk_create(
-                    [Role(definition=definition, position=position, **{f: role[f] for f in ROLE_FIELDS})
-                     for position, role in enumerate(roles)]
-                )  # fmt: skip
+                save_roles(definition, roles)
     except IntegrityError:  # a name taken by a concurrent save since the checks ran
-        return Response({"detail": "the name was taken meanwhile by another save; try again"},
-                        status=status.HTTP_409_CONFLICT)  # fmt: skip
+        return Response(
+            {"detail": "the name was taken meanwhile by another save; try again"},
+            status=status.HTTP_409_CONFLICT,
+        )
     code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return Response(definition_json(definition, request.user), status=code)
 
@@ -203,8 +211,13 @@ def _save_definition(request, definition: ClusterDefinition, *, partial: bool) -
 
 class LaunchSerializer(serializers.Serializer):
     definition = serializers.IntegerField(**ID)
-    name = serializers.RegexField(r"^[a-z][a-z0-9-]{0,39}$", max_length=40, error_messages={
-        "invalid": "lower-case letters, digits and dashes, starting with a letter (at most 40)"})  # fmt: skip
+    name = serializers.RegexField(
+        r"^[a-z][a-z0-9-]{0,39}$",
+        max_length=40,
+        error_messages={
+            "invalid": "lower-case letters, digits and dashes, starting with a letter (at most 40)"
+        },
+    )
     cloud = serializers.IntegerField(**ID, required=False)
     placement = serializers.DictField(child=serializers.IntegerField(**ID), required=False)
 
@@ -231,7 +244,7 @@ def instance_json(instance) -> dict:
 
 def cluster_json(cluster: Cluster, *, detail=True) -> dict:
     instances = list(cluster.instances.order_by("role", "index"))
-    wanted = [i for i in instances if i.state != InstanceState.TERMINATED]
+    shown = summary(Counter(i.state for i in instances))
     found = {
         "id": cluster.pk,
         "name": cluster.name,
@@ -240,19 +253,32 @@ def cluster_json(cluster: Cluster, *, detail=True) -> dict:
         "created": cluster.created,
         "updated": cluster.updated,
         # What `portalctl clusters launch --wait` shows: instances up of those wanted.
-        "wanted": len(wanted),
-        "up": sum(1 for i in wanted if i.state in UP_STATES),
-        "failed": sum(1 for i in wanted if i.state == InstanceState.FAILED),
+        "wanted": shown["wanted"],
+        "up": shown["up"],
+        "failed": shown["failed"],
     }
     if detail:
         found["roles"] = [
-            {key: role.get(key) for key in ("name", "count", "min", "max", "depends_on", "cloud", "offering",
-                                            "size_id", "image")}
+            {
+                key: role.get(key)
+                for key in (
+                    "name",
+                    "count",
+                    "min",
+                    "max",
+                    "depends_on",
+                    "cloud",
+                    "offering",
+                    "size_id",
+                    "image",
+                )
+            }
             for role in cluster.snapshot["roles"]
-        ]  # fmt: skip
+        ]
         found["instances"] = [instance_json(i) for i in instances]
-        found["events"] = [{"created": e.created, "level": e.level, "message": e.message}
-                           for e in cluster.events.all()[:30]]  # fmt: skip
+        found["events"] = [
+            {"created": e.created, "level": e.level, "message": e.message} for e in cluster.events.all()[:30]
+        ]
     return found
 
 
@@ -281,8 +307,10 @@ def _launch(request) -> Response:
     role_names = list(definition.roles.values_list("name", flat=True))
     strangers = sorted(set(data.get("placement", {})) - set(role_names))
     if strangers:
-        return invalid("the request is not valid",
-                       [f"placement: {name!r} is not a role of {definition.name}" for name in strangers])  # fmt: skip
+        return invalid(
+            "the request is not valid",
+            [f"placement: {name!r} is not a role of {definition.name}" for name in strangers],
+        )
     default = found.get(data.get("cloud"))
     placement = {name: found.get(data.get("placement", {}).get(name)) or default for name in role_names}
     placement = {name: cloud for name, cloud in placement.items() if cloud is not None}
@@ -292,8 +320,9 @@ def _launch(request) -> Response:
         return invalid("the cluster cannot launch", exc.messages)
     answer = cluster_json(cluster)
     unserved = unserved_queues(placement.values())
-    answer["warnings"] = [f"nobody serves the queue {q!r} now: instances wait until a worker or agent does"
-                          for q in unserved]  # fmt: skip
+    answer["warnings"] = [
+        f"nobody serves the queue {q!r} now: instances wait until a worker or agent does" for q in unserved
+    ]
     answer["notices"] = launcher.notices(definition, request.user)
     return Response(answer, status=status.HTTP_201_CREATED)
 
@@ -337,9 +366,10 @@ def cluster_terminate(request, cluster_id: int):
 
 class RetrySerializer(serializers.Serializer):
     revision = serializers.ChoiceField(
-        choices=["launched", "latest"], default="launched",
+        choices=["launched", "latest"],
+        default="launched",
         help_text="latest: roles whose profile has a newer revision use it from now on",
-    )  # fmt: skip
+    )
 
 
 @extend_schema(request=RetrySerializer, responses=OpenApiTypes.OBJECT)
@@ -358,8 +388,14 @@ def cluster_retry(request, cluster_id: int):
     except launcher.LaunchError as exc:
         return invalid("the failed instances cannot be retried", exc.messages)
     cluster.refresh_from_db()
-    used = [{"role": r["role"], "profile": r["profile"],
-             "revision": r["latest"] if latest and r["latest"] else r["revision"]} for r in revisions]  # fmt: skip
+    used = [
+        {
+            "role": r["role"],
+            "profile": r["profile"],
+            "revision": r["latest"] if latest and r["latest"] else r["revision"],
+        }
+        for r in revisions
+    ]
     return Response({**cluster_json(cluster), "retried": retried, "revisions": used})
 
 

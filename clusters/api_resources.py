@@ -38,10 +38,26 @@ class CloudSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Cloud
-        fields = ["id", "name", "driver", "host", "port", "path", "secure", "region", "zone", "options",
-                  "queue", "served_by_agent", "api_concurrency", "instance_quota", "site_wide", "owner",
-                  "credentials_set", "can_edit", "check_state", "check_message", "checked_at", "created",
-                  "updated"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "driver",
+            *Cloud.ENDPOINT_FIELDS,
+            "options",
+            "queue",
+            "served_by_agent",
+            "api_concurrency",
+            "instance_quota",
+            "site_wide",
+            "owner",
+            "credentials_set",
+            "can_edit",
+            "check_state",
+            "check_message",
+            "checked_at",
+            "created",
+            "updated",
+        ]
         read_only_fields = fields
 
     def get_credentials_set(self, cloud) -> list[str]:

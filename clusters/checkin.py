@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from clusters.models import ClusterEvent, ClusterState, Instance, InstanceState
+from clusters.models.launches import IN_FLIGHT_STATES
 from clusters.rendezvous import RendezvousError, storable_text
 
 STATUSES = ("booted", "ready", "failed")
@@ -65,10 +66,9 @@ def _refresh_if_launched(cluster) -> None:
     """A ready instance changes its cluster's state only when it was the last one launching: a
     ready instance counts as running for the cluster, so only the end of the launch matters. That
     is one indexed look here, not the whole cluster's states on every check-in."""
-    still_launching = (InstanceState.REQUESTED, InstanceState.LAUNCHING)
     if (
         cluster.state != ClusterState.LAUNCHING
-        or cluster.instances.filter(state__in=still_launching).exists()
+        or cluster.instances.filter(state__in=IN_FLIGHT_STATES).exists()
     ):
         return
     from clusters.launcher import refresh_state  # the launcher imports much; only needed here

@@ -7,14 +7,26 @@ data holds — so a definition can be checked before anything is saved.
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from clusters import preflight
 from clusters.models import ClusterDefinition, Role
 from clusters.topology import RoleShape, problems
 from contexts.profiles import shown_document
 from contexts.templating import referenced_roles, templated_roles
 
-ROLE_FIELDS = ("name", "profile", "pinned_revision", "offering", "size", "image", "count", "min_count",
-               "max_count", "depends_on")  # fmt: skip
+ROLE_FIELDS = (
+    "name",
+    "profile",
+    "pinned_revision",
+    "offering",
+    "size",
+    "image",
+    "count",
+    "min_count",
+    "max_count",
+    "depends_on",
+)
 
 
 def definition_roles(definition: ClusterDefinition) -> list[Role]:
@@ -25,6 +37,36 @@ def definition_roles(definition: ClusterDefinition) -> list[Role]:
 
 def role_data(role: Role) -> dict:
     return {name: getattr(role, name) for name in ROLE_FIELDS}
+
+
+@transaction.atomic
+def save_roles(
+    definition: ClusterDefinition, roles: list[dict], same: list[Role | None] | None = None
+) -> list[Role]:
+    """Make the definition's roles exactly `roles` (values of ROLE_FIELDS, checked by
+    definition_problems), in this order; the others are deleted. A role keeps its id when it is
+    the same role: `same[i]` when the caller knows it (the page's form follows a renamed role),
+    else the stored role of the same name (the API)."""
+    stored = {role.pk: role for role in definition.roles.all()}
+    by_name = {role.name: role for role in stored.values()}
+    if same is None:
+        same = [by_name.get(data["name"]) for data in roles]
+    kept = [role if role is not None and role.pk in stored else None for role in same]
+    definition.roles.exclude(pk__in=[role.pk for role in kept if role]).delete()
+    # Free the stored names first, so that two roles may swap names without tripping the unique
+    # (definition, name) constraint halfway.
+    for role in kept:
+        if role:
+            Role.objects.filter(pk=role.pk).update(name=f"~{role.pk}")
+    saved = []
+    for position, (role, data) in enumerate(zip(kept, roles, strict=True)):
+        role = role or Role()
+        for name in ROLE_FIELDS:
+            setattr(role, name, data[name])
+        role.definition, role.position = definition, position
+        role.save()
+        saved.append(role)
+    return saved
 
 
 def role_revision(data: dict):
@@ -78,8 +120,15 @@ def _user_data_problems(roles_data: list[dict], owner) -> list[str]:
         image, revision = data["image"], role_revision(data)
         if revision.profile_id == data["profile"].pk:
             revision.profile = data["profile"]  # already loaded, with its owner
-        problem = preflight.render_problem(revision, owner, role_name=data["name"], count=counts[data["name"]],
-                                           needs=needs, image=image, cloud=image.cloud)  # fmt: skip
+        problem = preflight.render_problem(
+            revision,
+            owner,
+            role_name=data["name"],
+            count=counts[data["name"]],
+            needs=needs,
+            image=image,
+            cloud=image.cloud,
+        )
         if problem:
             found.append(f"role {data['name']!r}: {problem}")
     return found

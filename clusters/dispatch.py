@@ -30,8 +30,9 @@ def batch_size(count: int) -> int:
     return max(1, min(settings.CREATE_BATCH_SIZE, math.ceil(count / 8)))
 
 
-def dispatch_role(cluster: Cluster, role: dict, waiting: list[Instance], cloud: Cloud, addresses: dict,
-                  documents: dict) -> None:  # fmt: skip
+def dispatch_role(
+    cluster: Cluster, role: dict, waiting: list[Instance], cloud: Cloud, addresses: dict, documents: dict
+) -> None:
     """Send `waiting` (requested instances of `role`) to `cloud`; the caller runs in a transaction."""
     claimed_ids = list(
         Instance.objects.select_for_update(skip_locked=True)
@@ -57,11 +58,19 @@ def dispatch_role(cluster: Cluster, role: dict, waiting: list[Instance], cloud: 
             failed.append(instance)
             continue
         ready.append(instance)
-        batch.append([instance.pk, {
-            "name": instance.name, "size_id": role["size_id"], "image_id": role["image_id"],
-            "user_data_sealed": cloudside.seal_user_data(user_data, key),
-            "tags": node_tags(cluster, instance), "idempotency_token": str(instance.idempotency_token),
-        }])  # fmt: skip
+        batch.append(
+            [
+                instance.pk,
+                {
+                    "name": instance.name,
+                    "size_id": role["size_id"],
+                    "image_id": role["image_id"],
+                    "user_data_sealed": cloudside.seal_user_data(user_data, key),
+                    "tags": node_tags(cluster, instance),
+                    "idempotency_token": str(instance.idempotency_token),
+                },
+            ]
+        )
     Instance.objects.bulk_update(ready, ["checkin_token_hash"])
     Instance.objects.bulk_update(failed, ["state", "last_error"])
     for instance in failed:
@@ -90,8 +99,14 @@ def render_user_data(cluster, role, instance, cloud, addresses, token, documents
             bytes.fromhex(revision.salt),
         )
     document, salt_seed = documents[instance.revision_id]
-    values = userdata.variables({"name": cluster.name, "id": cluster.pk, "secret": secret}, role["name"],
-                                instance.index, instance.name, token, addresses)  # fmt: skip
+    values = userdata.variables(
+        {"name": cluster.name, "id": cluster.pk, "secret": secret},
+        role["name"],
+        instance.index,
+        instance.name,
+        token,
+        addresses,
+    )
     return userdata.render_instance(
         document, values, fmt=role["format"], driver=cloud.driver, salt_seed=salt_seed
     )

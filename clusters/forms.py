@@ -23,11 +23,19 @@ ENDPOINT_FIELDS = ("host", "port", "path", "secure", "region", "zone")
 class CloudForm(forms.ModelForm):
     class Meta:
         model = Cloud
-        fields = ["name", "served_by_agent", "host", "port", "path", "secure", "region", "zone", "queue",
-                  "api_concurrency", "instance_quota"]  # fmt: skip
+        fields = [
+            "name",
+            "served_by_agent",
+            *Cloud.ENDPOINT_FIELDS,
+            "queue",
+            "api_concurrency",
+            "instance_quota",
+        ]
         labels = {"served_by_agent": "Served by a gateway agent"}
-        help_texts = {"served_by_agent": "An agent in the provider's network serves this cloud's queue with "
-                      "credentials of its own, from its agent.toml: none are asked or stored here."}  # fmt: skip
+        help_texts = {
+            "served_by_agent": "An agent in the provider's network serves this cloud's queue with "
+            "credentials of its own, from its agent.toml: none are asked or stored here."
+        }
 
     def __init__(self, data=None, *, driver: str, user, instance: Cloud | None = None):
         super().__init__(data, instance=instance)
@@ -88,9 +96,12 @@ class CloudForm(forms.ModelForm):
             self.add_error("name", f"{whose} named {name!r} exists; choose another name.")
         if data.get("served_by_agent"):
             if data.get("queue") == DEFAULT_QUEUE:
-                self.add_error("queue", "A gateway agent serves a queue of its own: name one for this cloud, "
-                               f"e.g. agent-{self.driver}. The {DEFAULT_QUEUE} queue belongs to the portal's "
-                               "workers, which hold no credentials for a cloud an agent serves.")  # fmt: skip
+                self.add_error(
+                    "queue",
+                    "A gateway agent serves a queue of its own: name one for this cloud, "
+                    f"e.g. agent-{self.driver}. The {DEFAULT_QUEUE} queue belongs to the portal's "
+                    "workers, which hold no credentials for a cloud an agent serves.",
+                )
         else:  # the portal's workers call the cloud: they need every required credential
             needed = [
                 p

@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.db import transaction
 from django.db.models import Q
 
-from clusters.definitions import ROLE_FIELDS, definition_problems
+from clusters.definitions import ROLE_FIELDS, definition_problems, save_roles
 from clusters.models import Cloud, ClusterDefinition, Image, Role, ServiceOffering
 from contexts.models import Profile, Visibility
 
@@ -79,8 +78,7 @@ class RoleForm(forms.ModelForm):
 
     class Meta:
         model = Role
-        fields = ["name", "profile", "offering", "size", "image", "count", "min_count", "max_count",
-                  "depends_on"]  # fmt: skip
+        fields = [f for f in ROLE_FIELDS if f != "pinned_revision"]  # pinned by number (pinned_number)
         labels = {"min_count": "Min", "max_count": "Max", "size": "Provider size"}
         help_texts = {
             "name": "e.g. master, worker",
@@ -139,24 +137,12 @@ class BaseRoleFormSet(forms.BaseInlineFormSet):
         if found:
             raise forms.ValidationError(found)
 
-    @transaction.atomic
     def save(self, commit=True):
-        for form in self.deleted_forms:
-            if form.instance.pk:
-                form.instance.delete()
         kept = self.kept_forms()
-        # Free the stored names first, so that two roles may swap names without tripping the
-        # unique (definition, name) constraint halfway.
-        for form in kept:
-            if form.instance.pk:
-                Role.objects.filter(pk=form.instance.pk).update(name=f"~{form.instance.pk}")
-        roles = []
-        for position, form in enumerate(kept):
-            role = form.save(commit=False)
-            role.definition, role.position = self.instance, position
-            role.save()
-            roles.append(role)
-        return roles
+        roles = [{name: form.cleaned_data.get(name) for name in ROLE_FIELDS} for form in kept]
+        return save_roles(
+            self.instance, roles, [form.instance if form.instance.pk else None for form in kept]
+        )
 
 
 def role_formset(data=None, *, definition: ClusterDefinition, user):

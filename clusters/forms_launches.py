@@ -8,10 +8,16 @@ NAME_HELP = "Lower-case letters, digits and dashes: it becomes part of every hos
 
 
 class LaunchForm(forms.Form):
-    name = forms.RegexField(regex=r"^[a-z][a-z0-9-]{0,39}$", max_length=40, help_text=NAME_HELP,
-                            error_messages={"invalid": NAME_HELP})  # fmt: skip
-    cloud = forms.ModelChoiceField(queryset=Cloud.objects.none(), help_text="Where every role runs, unless "
-                                   "a role below names another cloud.")  # fmt: skip
+    name = forms.RegexField(
+        regex=r"^[a-z][a-z0-9-]{0,39}$",
+        max_length=40,
+        help_text=NAME_HELP,
+        error_messages={"invalid": NAME_HELP},
+    )
+    cloud = forms.ModelChoiceField(
+        queryset=Cloud.objects.none(),
+        help_text="Where every role runs, unless a role below names another cloud.",
+    )
 
     def __init__(self, *args, user, roles, **kwargs):
         super().__init__(*args, **kwargs)
@@ -20,9 +26,11 @@ class LaunchForm(forms.Form):
         self.role_names = [role.name for role in roles]
         for name in self.role_names:
             self.fields[f"role_{name}"] = forms.ModelChoiceField(
-                queryset=clouds.order_by("name"), required=False, label=f"Cloud for {name}",
+                queryset=clouds.order_by("name"),
+                required=False,
+                label=f"Cloud for {name}",
                 empty_label="(the cloud above)",
-            )  # fmt: skip
+            )
 
     def placement(self) -> dict:
         default = self.cleaned_data["cloud"]

@@ -30,7 +30,7 @@ from clusters.models import (
     InstanceState,
     SizeMapping,
 )
-from clusters.models.launches import LIVE_STATES
+from clusters.models.launches import ENDING_STATES, IN_FLIGHT_STATES, LIVE_STATES, UP_STATES
 from clusters.topology import DefinitionError, RoleShape, launch_levels
 from clusters.userdata import dns_label
 from contexts.models import ProfileRevision
@@ -84,20 +84,34 @@ def plan(definition, placement: dict[str, Cloud], owner, name: str = "cluster") 
             mapping = SizeMapping.objects.filter(offering=role.offering, cloud=cloud).first()
             size_id = mapping.size_id if mapping else ""
         if not size_id:
-            problems.append(f"role {role.name}: {cloud.name} has no size for offering "
-                            f"{role.offering.name if role.offering else '(none)'}")  # fmt: skip
-        image = role.image if role.image.cloud_id == cloud.id else (
-            Image.objects.filter(cloud=cloud, name=role.image.name).first()
-        )  # fmt: skip
+            problems.append(
+                f"role {role.name}: {cloud.name} has no size for offering "
+                f"{role.offering.name if role.offering else '(none)'}"
+            )
+        image = (
+            role.image
+            if role.image.cloud_id == cloud.id
+            else (Image.objects.filter(cloud=cloud, name=role.image.name).first())
+        )
         if image is None:
             problems.append(f"role {role.name}: {cloud.name} has no image named {role.image.name!r}")
             continue
-        snapshot_roles.append({
-            "name": role.name, "count": role.count, "min": role.min_count, "max": role.max_count,
-            "depends_on": list(role.depends_on), "cloud": cloud.id, "revision": revision.id,
-            "offering": role.offering.name if role.offering else "", "size_id": size_id,
-            "image": image.name, "image_id": image.provider_id, "format": image.format,
-        })  # fmt: skip
+        snapshot_roles.append(
+            {
+                "name": role.name,
+                "count": role.count,
+                "min": role.min_count,
+                "max": role.max_count,
+                "depends_on": list(role.depends_on),
+                "cloud": cloud.id,
+                "revision": revision.id,
+                "offering": role.offering.name if role.offering else "",
+                "size_id": size_id,
+                "image": image.name,
+                "image_id": image.provider_id,
+                "format": image.format,
+            }
+        )
         checked.append((role.name, revision, image, cloud))
     if not problems:
         counts = {r.name: r.count for r in roles}
@@ -105,8 +119,16 @@ def plan(definition, placement: dict[str, Cloud], owner, name: str = "cluster") 
             needs = {
                 other: counts[other] for other in next(r for r in roles if r.name == role_name).depends_on
             }
-            found = preflight.render_problem(revision, owner, role_name=role_name, count=counts[role_name],
-                                             needs=needs, image=image, cloud=cloud, cluster_name=dns_label(name))  # fmt: skip
+            found = preflight.render_problem(
+                revision,
+                owner,
+                role_name=role_name,
+                count=counts[role_name],
+                needs=needs,
+                image=image,
+                cloud=cloud,
+                cluster_name=dns_label(name),
+            )
             if found:
                 problems.append(f"role {role_name}: {found}")
     if problems:
@@ -127,9 +149,12 @@ def notices(definition, owner) -> list[str]:
 def launch(definition, owner, name: str, placement: dict[str, Cloud]) -> Cluster:
     snapshot = plan(definition, placement, owner, name)
     cluster = Cluster.objects.create(
-        owner=owner, definition=definition, name=dns_label(name), snapshot=snapshot,
+        owner=owner,
+        definition=definition,
+        name=dns_label(name),
+        snapshot=snapshot,
         secret=crypto.encrypt(secrets.token_urlsafe(24)),
-    )  # fmt: skip
+    )
     instances = [
         _new_instance(cluster, role, index) for role in snapshot["roles"] for index in range(role["count"])
     ]
@@ -143,9 +168,13 @@ def launch(definition, owner, name: str, placement: dict[str, Cloud]) -> Cluster
 
 def _new_instance(cluster: Cluster, role: dict, index: int) -> Instance:
     return Instance(
-        cluster=cluster, role=role["name"], index=index, cloud_id=role["cloud"], revision_id=role["revision"],
+        cluster=cluster,
+        role=role["name"],
+        index=index,
+        cloud_id=role["cloud"],
+        revision_id=role["revision"],
         name=dns_label(f"{cluster.name}-{role['name']}-{index}"),
-    )  # fmt: skip
+    )
 
 
 # ---------------------------------------------------------------------------- dispatching
@@ -154,7 +183,7 @@ def _new_instance(cluster: Cluster, role: dict, index: int) -> Instance:
 def role_addresses(instances) -> dict[str, list[str]]:
     found = defaultdict(list)
     for instance in sorted(instances, key=lambda i: i.index):
-        if instance.state in (S.RUNNING, S.READY) and (instance.private_ips or instance.public_ips):
+        if instance.state in UP_STATES and (instance.private_ips or instance.public_ips):
             found[instance.role].append((instance.private_ips or instance.public_ips)[0])
     return found
 
@@ -197,7 +226,7 @@ def advance(cluster_id: int) -> None:
     cluster = Cluster.objects.select_related("owner").filter(pk=cluster_id).first()
     if cluster is None:
         return  # deleted meanwhile
-    if cluster.state in (ClusterState.TERMINATING, ClusterState.TERMINATED):
+    if cluster.is_ending:
         refresh_state(cluster)
         return
     if not cluster.instances.filter(state=S.REQUESTED).exists():
@@ -233,8 +262,12 @@ def advance_later(cluster_id: int) -> None:
 
 def cloud_ref(cloud: Cloud) -> dict:
     """What a cloud-side task needs to find its cloud: ids and limits, never credentials."""
-    return {"id": cloud.pk, "key": f"{portal_id()}-{cloud.pk}", "concurrency": cloud.api_concurrency,
-            "portal": portal_id()}  # fmt: skip
+    return {
+        "id": cloud.pk,
+        "key": f"{portal_id()}-{cloud.pk}",
+        "concurrency": cloud.api_concurrency,
+        "portal": portal_id(),
+    }
 
 
 def send_to_cloud(task, cloud: Cloud, *args) -> None:
@@ -249,9 +282,9 @@ def refresh_state(cluster: Cluster) -> str:
     counts = defaultdict(int)  # one grouped count, not the cluster's rows
     counts.update(dict(cluster.instances.order_by().values_list("state").annotate(n=Count("pk"))))
     live = sum(counts[s] for s in LIVE_STATES)
-    if cluster.state in (ClusterState.TERMINATING, ClusterState.TERMINATED):
+    if cluster.is_ending:
         new = ClusterState.TERMINATED if not live and not counts[S.TERMINATING] else ClusterState.TERMINATING
-    elif counts[S.REQUESTED] or counts[S.LAUNCHING]:
+    elif any(counts[s] for s in IN_FLIGHT_STATES):
         new = ClusterState.LAUNCHING
     elif counts[S.FAILED]:
         new = ClusterState.DEGRADED if live else ClusterState.FAILED
@@ -270,13 +303,17 @@ def refresh_state(cluster: Cluster) -> str:
 def scale(cluster: Cluster, role_name: str, count: int) -> None:
     role = cluster.role(role_name)
     if count < (role.get("min") or 0) or (role.get("max") is not None and count > role["max"]):
-        raise LaunchError([f"role {role_name}: the count must be between {role.get('min') or 0} and "
-                           f"{role['max'] if role.get('max') is not None else 'any number'}"])  # fmt: skip
+        raise LaunchError(
+            [
+                f"role {role_name}: the count must be between {role.get('min') or 0} and "
+                f"{role['max'] if role.get('max') is not None else 'any number'}"
+            ]
+        )
     with transaction.atomic():
         # The cluster's row lock orders scales and terminates of one cluster; the instances' row
         # locks make a record of a node arriving now wait until this decision is committed.
         locked = Cluster.objects.select_for_update().get(pk=cluster.pk)
-        if locked.state in (ClusterState.TERMINATING, ClusterState.TERMINATED):
+        if locked.is_ending:
             raise LaunchError(["the cluster is being terminated"])
         live = list(
             cluster.instances.select_for_update()
@@ -302,7 +339,7 @@ def terminate(cluster: Cluster) -> None:
         Cluster.objects.select_for_update().get(pk=cluster.pk)
         Cluster.objects.filter(pk=cluster.pk).update(state=ClusterState.TERMINATING)
         cluster.state = ClusterState.TERMINATING
-        ending = cluster.instances.select_for_update().exclude(state__in=(S.TERMINATING, S.TERMINATED))
+        ending = cluster.instances.select_for_update().exclude(state__in=ENDING_STATES)
         stop_instances(cluster, list(ending))
         event(cluster, "terminate requested")
         transaction.on_commit(lambda: refresh_state(cluster))
@@ -358,8 +395,15 @@ def retry_revisions(cluster: Cluster) -> list[dict]:
         profile, latest = revision.profile, revision.profile.latest
         usable = preflight.access_problem(role["name"], profile, cluster.owner) is None
         newer = latest if usable and latest and latest.number > revision.number else None
-        found.append({"role": role["name"], "profile": profile.name, "revision": revision.number,
-                      "latest": newer.number if newer else None, "latest_id": newer.pk if newer else None})  # fmt: skip
+        found.append(
+            {
+                "role": role["name"],
+                "profile": profile.name,
+                "revision": revision.number,
+                "latest": newer.number if newer else None,
+                "latest_id": newer.pk if newer else None,
+            }
+        )
     return found
 
 
@@ -403,8 +447,16 @@ def _use_latest_revisions(cluster: Cluster) -> None:
         revision = revisions[newer[role["name"]]["latest_id"]]
         image, cloud = Image(name=role["image"], format=role["format"]), Cloud.objects.get(pk=role["cloud"])
         needs = {other: counts[other] for other in role["depends_on"]}
-        found = preflight.render_problem(revision, cluster.owner, role_name=role["name"], count=role["count"],
-                                         needs=needs, image=image, cloud=cloud, cluster_name=cluster.name)  # fmt: skip
+        found = preflight.render_problem(
+            revision,
+            cluster.owner,
+            role_name=role["name"],
+            count=role["count"],
+            needs=needs,
+            image=image,
+            cloud=cloud,
+            cluster_name=cluster.name,
+        )
         if found:
             problems.append(f"role {role['name']}: revision {revision.number}: {found}")
         role["revision"] = revision.pk

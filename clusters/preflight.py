@@ -55,6 +55,14 @@ def render_problem(
 ) -> str | None:
     """Why a role's instances could not get user-data for `image` on `cloud`, or None: its last
     instance rendered as `owner`'s launch would, with the longest addresses of the roles it needs."""
-    found = userdata.sample_problem(revision, owner, role_name=role_name, count=count, needs=needs,
-                                    fmt=image.format, driver=cloud.driver, cluster_name=cluster_name)  # fmt: skip
+    found = userdata.sample_problem(
+        revision,
+        owner,
+        role_name=role_name,
+        count=count,
+        needs=needs,
+        fmt=image.format,
+        driver=cloud.driver,
+        cluster_name=cluster_name,
+    )
     return f"its user-data cannot be made for {image.name} on {cloud.name}: {found}" if found else None

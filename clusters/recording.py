@@ -31,16 +31,14 @@ from django.utils import timezone
 
 from clusters import cloudside, destroys, launcher
 from clusters.models import Cloud, Cluster, ClusterEvent, Instance, InstanceState
-from clusters.models.launches import LIVE_STATES
+from clusters.models.launches import ENDING_STATES, IN_FLIGHT_STATES, LIVE_STATES, UP_STATES, WATCHED_STATES
 from clusters.providers import RUNNING, TERMINATED
 from portal.redis_keys import redis_key
 
 S = InstanceState
-# Instances whose nodes the monitor matches: those that may have one, or be waiting for one.
-WATCHED = (S.REQUESTED, S.LAUNCHING, S.RUNNING, S.READY, S.TERMINATING)
-# A cloud is listed each cycle while one of its instances is in these states, or failed with a
-# node not yet seen gone.
-LISTED_FOR = (S.LAUNCHING, S.RUNNING, S.READY, S.TERMINATING)
+# A cloud is listed each cycle while one of its instances is watched and sent (not only waiting to
+# be), or failed with a node not yet seen gone.
+LISTED_FOR = tuple(state for state in WATCHED_STATES if state != S.REQUESTED)
 # How long a cloud's list may take to come back before the next cycle lists it anyway.
 CYCLE_TIMEOUT = 120
 
@@ -71,7 +69,7 @@ def outcomes(items: list[dict]) -> None:
             if "node" in item:
                 if _record_node(instance, item["node"], destroys_by_cloud):
                     changed.append(instance)
-            elif "failed" in item and instance.state in (S.LAUNCHING, S.REQUESTED):
+            elif "failed" in item and instance.state in IN_FLIGHT_STATES:
                 kind = "permanent error" if item["permanent"] else "gave up after retries"
                 # Its create ended: a node the cloud made meanwhile shows in any list asked from now.
                 instance.state, instance.last_error, instance.node_seen_at = (
@@ -80,15 +78,26 @@ def outcomes(items: list[dict]) -> None:
                     timezone.now(),
                 )
                 changed.append(instance)
-                events.append(ClusterEvent(cluster_id=instance.cluster_id, level="error",
-                                           message=f"{instance.name} failed ({kind}): {item['failed']}"))  # fmt: skip
+                events.append(
+                    ClusterEvent(
+                        cluster_id=instance.cluster_id,
+                        level="error",
+                        message=f"{instance.name} failed ({kind}): {item['failed']}",
+                    )
+                )
             elif "retry" in item and instance.state == S.LAUNCHING:
                 instance.last_error = f"retry {item['attempt']}: {item['retry']}"
                 changed.append(instance)
-                events.append(ClusterEvent(cluster_id=instance.cluster_id, level="warning",
-                                           message=f"{instance.name}: retry {item['attempt']} after: {item['retry']}"))  # fmt: skip
-        Instance.objects.bulk_update(changed, ["node_id", "node_seen_at", "public_ips", "private_ips", "state",
-                                               "last_error"])  # fmt: skip
+                events.append(
+                    ClusterEvent(
+                        cluster_id=instance.cluster_id,
+                        level="warning",
+                        message=f"{instance.name}: retry {item['attempt']} after: {item['retry']}",
+                    )
+                )
+        Instance.objects.bulk_update(
+            changed, ["node_id", "node_seen_at", "public_ips", "private_ips", "state", "last_error"]
+        )
         ClusterEvent.objects.bulk_create(events)
         for cloud, pairs in destroys_by_cloud.values():
             launcher.destroy_nodes(cloud, pairs)
@@ -109,13 +118,13 @@ def _record_node(instance: Instance, node: dict, destroys_by_cloud: dict) -> boo
         instance.private_ips,
         instance.last_error,
     )
-    if instance.state in (S.TERMINATING, S.TERMINATED):
+    if instance.state in ENDING_STATES:
         # Stopped while its node was being made: the node must not outlive it.
         instance.node_id, instance.node_seen_at, instance.state = node["id"], timezone.now(), S.TERMINATING
         destroys_by_cloud.setdefault(instance.cloud_id, (instance.cloud, []))[1].append(
             [instance.pk, node["id"]]
         )
-    elif instance.state in (S.REQUESTED, S.LAUNCHING, S.RUNNING, S.READY):
+    elif instance.state in LIVE_STATES:
         if instance.state == S.REQUESTED:  # sent again as stale, and the first create answered after all
             instance.state = S.LAUNCHING
         _apply_node(instance, node)
@@ -193,7 +202,9 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str, asked_at=None
         return {"error": error}
     nodes = nodes_of_cloud(cloud_id, nodes)
     by_token = {n["tags"].get(cloudside.INSTANCE_TAG): n for n in nodes}
-    instances = list(Instance.objects.filter(Q(state__in=WATCHED) | _failed_with_node(), cloud_id=cloud_id))
+    instances = list(
+        Instance.objects.filter(Q(state__in=WATCHED_STATES) | _failed_with_node(), cloud_id=cloud_id)
+    )
     known_tokens = {str(i.idempotency_token) for i in instances if i.state != S.FAILED}
     changed, touched_clusters, now, to_destroy = [], set(), timezone.now(), []
     # A node the portal recorded after the list was asked may be missing from it without being gone;
@@ -228,7 +239,7 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str, asked_at=None
             pass  # not sent yet, or sent again: its dispatch will tell
         elif node is not None:  # listed as terminated
             _apply_node(instance, node)
-        elif instance.node_id and instance.state in (S.RUNNING, S.READY):
+        elif instance.node_id and instance.state in UP_STATES:
             if _recorded_before(instance, lagged):
                 instance.state, instance.last_error = S.FAILED, "the node disappeared from the cloud"
         elif instance.state == S.LAUNCHING and not instance.node_id and _stale(instance, now):
@@ -246,8 +257,10 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str, asked_at=None
             changed.append(instance)
             touched_clusters.add(instance.cluster_id)
     if changed:
-        Instance.objects.bulk_update(changed, ["state", "node_id", "node_seen_at", "public_ips", "private_ips",
-                                               "last_error", "terminated_at"])  # fmt: skip
+        Instance.objects.bulk_update(
+            changed,
+            ["state", "node_id", "node_seen_at", "public_ips", "private_ips", "last_error", "terminated_at"],
+        )
     orphans = _orphans(_tagged_for(cloud_id, by_token), known_tokens)
     to_destroy += [[None, n["id"]] for n in orphans]
     # Only the destroys whose backoff allows it now (clusters.destroys), orphans said once a send.
@@ -297,7 +310,7 @@ def _orphans(by_token: dict, known_tokens: set) -> list[dict]:
     if not candidates:
         return []
     in_flight = Instance.objects.filter(
-        idempotency_token__in=[t for t in candidates if _is_uuid(t)], state__in=(S.REQUESTED, S.LAUNCHING)
+        idempotency_token__in=[t for t in candidates if _is_uuid(t)], state__in=IN_FLIGHT_STATES
     ).values_list("idempotency_token", flat=True)
     alive = {str(t) for t in in_flight}
     return [n for token, n in candidates.items() if token not in alive]

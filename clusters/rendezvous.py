@@ -185,8 +185,11 @@ class _Listener:
                             self.wake(message["data"])
             except (redis.RedisError, OSError, ValueError) as exc:  # ValueError: not a Redis URL
                 if not failing:
-                    logger.warning("Rendezvous waits cannot listen to Redis; they look every %s s: %s",
-                                   RETRY_SECONDS, exc)  # fmt: skip
+                    logger.warning(
+                        "Rendezvous waits cannot listen to Redis; they look every %s s: %s",
+                        RETRY_SECONDS,
+                        exc,
+                    )
                 failing = True
             self.subscribed = False
             self.wake_all()

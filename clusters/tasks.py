@@ -68,8 +68,13 @@ def sync_cloud_task(cloud_id: int) -> str:
 # portal worker or a gateway agent). Thin: they call clusters.recording. A record is idempotent, so
 # one that met a transient database error (a lock held too long, a dropped connection) is simply
 # run again, backing off; acks_late (the settings) brings it back if its worker died.
-RECORD = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": 0.5, "retry_backoff_max": 30,
-          "retry_jitter": True, "max_retries": 12}  # fmt: skip
+RECORD = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 0.5,
+    "retry_backoff_max": 30,
+    "retry_jitter": True,
+    "max_retries": 12,
+}
 
 
 @shared_task(name="clusters.record_outcomes", **RECORD)

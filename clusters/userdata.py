@@ -88,8 +88,17 @@ def render_instance(document: dict, values: dict, *, fmt: str, driver: str, salt
     return render(document, values, fmt, salt_seed=salt_seed, provider=provider, checkin=checkin)
 
 
-def sample_problem(revision, owner, *, role_name: str, count: int, needs: dict[str, int], fmt: str, driver: str,
-                   cluster_name: str = "cluster") -> str | None:  # fmt: skip
+def sample_problem(
+    revision,
+    owner,
+    *,
+    role_name: str,
+    count: int,
+    needs: dict[str, int],
+    fmt: str,
+    driver: str,
+    cluster_name: str = "cluster",
+) -> str | None:
     """Why the last instance of a role could not get user-data, or None: rendered as a launch by
     `owner` would, with the longest addresses for every instance of the roles it `needs`."""
     try:
@@ -99,8 +108,14 @@ def sample_problem(revision, owner, *, role_name: str, count: int, needs: dict[s
     index = max(count - 1, 0)
     name = dns_label(f"{cluster_name}-{role_name}-{index}")
     addresses = {other: [SAMPLE_ADDRESS] * max(n, 1) for other, n in needs.items()}
-    values = variables({"name": cluster_name, "id": 1, "secret": "sample-cluster-secret"}, role_name, index, name,
-                       SAMPLE_TOKEN, addresses)  # fmt: skip
+    values = variables(
+        {"name": cluster_name, "id": 1, "secret": "sample-cluster-secret"},
+        role_name,
+        index,
+        name,
+        SAMPLE_TOKEN,
+        addresses,
+    )
     try:
         render_instance(document, values, fmt=fmt, driver=driver, salt_seed=bytes.fromhex(revision.salt))
     except RenderError as exc:

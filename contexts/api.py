@@ -17,7 +17,6 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from clusters.api import PlainTextRenderer
 from contexts import marketplace
 from contexts.document import DocumentInvalid
 from contexts.models import Profile, Visibility
@@ -27,7 +26,7 @@ from contexts.render import FORMATS, PROVIDER_LIMITS, RenderError
 from contexts.secrets import SecretError
 from contexts.templating import VariableError, parse_variables
 from contexts.views import get_profile_for_user
-from portal.api import ERROR, INVALID, IgnoreFormatParameter, error_messages, invalid
+from portal.api import ERROR, INVALID, IgnoreFormatParameter, PlainTextRenderer, error_messages, invalid
 from portal.converters import is_id
 
 
@@ -38,8 +37,18 @@ class ProfileSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Profile
-        fields = ["id", "name", "slug", "description", "visibility", "tags", "owner", "revision",
-                  "created", "updated"]  # fmt: skip
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "description",
+            "visibility",
+            "tags",
+            "owner",
+            "revision",
+            "created",
+            "updated",
+        ]
         read_only_fields = fields
 
     def get_tags(self, profile) -> list[str]:

@@ -1,4 +1,5 @@
-"""The marketplace (docs/marketplace.md): public profiles and cluster definitions to search, sort, star and fork.
+"""The marketplace (docs/marketplace.md): public profiles to search, sort, star and fork, and the search
+and counts the cluster definitions' part (clusters.marketplace) uses too.
 
 Counts (stars, forks, launches) are correlated subqueries rather than joins, so a page costs the
 same few queries however popular its entries are, and two counts never multiply each other.
@@ -20,7 +21,6 @@ from django.db.models import Count, Func, IntegerField, OuterRef, Q, QuerySet, S
 from django.db.models.functions import Coalesce
 from django.utils.safestring import SafeString, mark_safe
 
-from clusters.models import Cluster, ClusterDefinition
 from contexts import secrets
 from contexts.models import Profile, Star, Tag, Visibility
 from contexts.profiles import create_profile
@@ -33,13 +33,9 @@ PROFILE_SORTS = {
     "forks": ("-fork_count", "-created", "-pk"),
     "newest": ("-created", "-pk"),
 }
-DEFINITION_SORTS = {
-    "launches": ("-launch_count", "-created", "-pk"),
-    "newest": ("-created", "-pk"),
-}
 
 
-def _count(queryset: QuerySet, group_by: str) -> Coalesce:
+def count_of(queryset: QuerySet, group_by: str) -> Coalesce:
     """The number of rows of `queryset` (already filtered on OuterRef) as an annotation."""
     counted = queryset.order_by().values(group_by).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
@@ -48,8 +44,8 @@ def _count(queryset: QuerySet, group_by: str) -> Coalesce:
 def with_counts(profiles: QuerySet) -> QuerySet:
     """Annotate `star_count` and `fork_count` (forks of any revision, private forks included)."""
     return profiles.annotate(
-        star_count=_count(Star.objects.filter(profile=OuterRef("pk")), "profile"),
-        fork_count=_count(
+        star_count=count_of(Star.objects.filter(profile=OuterRef("pk")), "profile"),
+        fork_count=count_of(
             Profile.objects.filter(forked_from__profile=OuterRef("pk")), "forked_from__profile"
         ),
     )
@@ -105,8 +101,11 @@ def _postgres_matches(model, text: str, fields: tuple[str, ...], *, tags: bool) 
     by_words = model.objects.annotate(words=SearchVector(*fields, config="english")).filter(words=query)
     if not tags or not (query_words := _query_words(text)):
         return Q(pk__in=by_words.values("pk"))
-    tag_words = Func(SearchVector("name", config="english"), function="tsvector_to_array",
-                     output_field=ArrayField(TextField()))  # fmt: skip
+    tag_words = Func(
+        SearchVector("name", config="english"),
+        function="tsvector_to_array",
+        output_field=ArrayField(TextField()),
+    )
     sharing = Tag.objects.alias(words=tag_words).filter(words__overlap=query_words)
     tagged = model.objects.filter(tags__in=sharing)
     all_words = SearchVector(*fields, _tag_names(), config="english")
@@ -134,20 +133,6 @@ def public_profiles(*, text: str = "", tag: str = "", sort: str = "stars") -> Qu
         profiles = profiles.filter(pk__in=Profile.objects.filter(tags__name=tag).values("pk"))
     profiles = with_counts(profiles).select_related("owner")
     return profiles.prefetch_related("tags").order_by(*PROFILE_SORTS.get(sort, PROFILE_SORTS["stars"]))
-
-
-def public_definitions(*, text: str = "", tag: str = "", sort: str = "launches") -> QuerySet:
-    """Public definitions; `tag` keeps those with a role whose profile carries the tag."""
-    definitions = ClusterDefinition.objects.filter(visibility=Visibility.PUBLIC)
-    definitions = search(definitions, text, ("name", "description"), tags=False)
-    if tag:
-        tagged = ClusterDefinition.objects.filter(roles__profile__tags__name=tag).values("pk")
-        definitions = definitions.filter(pk__in=tagged)
-    definitions = definitions.annotate(
-        launch_count=_count(Cluster.objects.filter(definition=OuterRef("pk")), "definition")
-    )
-    order = DEFINITION_SORTS.get(sort, DEFINITION_SORTS["launches"])
-    return definitions.select_related("owner").order_by(*order)
 
 
 def popular_tags(limit: int = 30) -> QuerySet:

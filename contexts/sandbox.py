@@ -291,14 +291,21 @@ def _printf_number(template: str, i: int) -> tuple[Any, int]:
 
 # ----------------------------------------------------------------------------- calls, methods
 
+
+def _words(text: str) -> list[str]:
+    """A list of names written as words, so that a long list stays a paragraph."""
+    return text.split()
+
+
 _STR_METHODS = frozenset(
-    {
-        "upper", "lower", "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "startswith",
-        "endswith", "replace", "join", "capitalize", "title", "casefold", "swapcase", "isdigit",
-        "isalpha", "isalnum", "isspace", "isupper", "islower", "isdecimal", "isnumeric", "find",
-        "rfind", "index", "rindex", "count", "partition", "rpartition", "removeprefix", "removesuffix",
-    }
-)  # fmt: skip
+    _words(
+        """
+    upper lower strip lstrip rstrip split rsplit splitlines startswith endswith replace join
+    capitalize title casefold swapcase isdigit isalpha isalnum isspace isupper islower isdecimal
+    isnumeric find rfind index rindex count partition rpartition removeprefix removesuffix
+    """
+    )
+)
 # The read-only methods a template may call; `replace` and `join` are checked for size first.
 _METHODS: dict[type, frozenset[str]] = {
     str: _STR_METHODS,
@@ -431,12 +438,13 @@ def _sum(environment, iterable, attribute=None, start=0):
     return charge(sync_do_sum(environment, iterable, attribute, start))
 
 
-_HARMLESS_FILTERS = [
-    "abs", "attr", "capitalize", "count", "d", "default", "dictsort", "filesizeformat", "first",
-    "float", "groupby", "int", "items", "last", "length", "list", "lower", "map", "max", "min",
-    "reject", "rejectattr", "reverse", "round", "select", "selectattr", "sort", "string", "title",
-    "trim", "truncate", "unique", "upper", "urlencode", "wordcount",
-]  # fmt: skip
+_HARMLESS_FILTERS = _words(
+    """
+    abs attr capitalize count d default dictsort filesizeformat first float groupby int items last
+    length list lower map max min reject rejectattr reverse round select selectattr sort string
+    title trim truncate unique upper urlencode wordcount
+    """
+)
 _CHECKED_FILTERS = {
     "center": _precheck_center,
     "format": _precheck_format,
@@ -487,15 +495,15 @@ class _CodeGenerator(CodeGenerator):
 
 
 _ALLOWED_NODES = frozenset(
-    {
-        nodes.Template, nodes.Output, nodes.TemplateData, nodes.For, nodes.If, nodes.With,
-        nodes.Assign, nodes.Name, nodes.Const, nodes.Tuple, nodes.List, nodes.Dict, nodes.Pair,
-        nodes.Keyword, nodes.CondExpr, nodes.Filter, nodes.Test, nodes.Call, nodes.Getitem,
-        nodes.Getattr, nodes.Slice, nodes.Concat, nodes.Compare, nodes.Operand, nodes.Mul,
-        nodes.Div, nodes.FloorDiv, nodes.Add, nodes.Sub, nodes.Mod, nodes.Pow, nodes.And,
-        nodes.Or, nodes.Not, nodes.Neg, nodes.Pos,
-    }
-)  # fmt: skip
+    getattr(nodes, name)
+    for name in _words(
+        """
+    Template Output TemplateData For If With Assign Name Const Tuple List Dict Pair Keyword CondExpr
+    Filter Test Call Getitem Getattr Slice Concat Compare Operand Mul Div FloorDiv Add Sub Mod Pow
+    And Or Not Neg Pos
+    """
+    )
+)
 _REFUSED_NODES = {
     nodes.Macro: "{% macro %}",
     nodes.CallBlock: "{% call %}",

@@ -29,7 +29,8 @@ def get_public_profile(profile_id) -> Profile:
     return profile
 
 
-def _browse(request, kind, queryset_for, sorts, default_sort):
+def browse(request, kind, queryset_for, sorts, default_sort):
+    """A marketplace list: profiles here, cluster definitions from clusters.marketplace."""
     text = request.GET.get("q", "").strip()
     tag = request.GET.get("tag", "").strip()
     sort = request.GET.get("sort") if request.GET.get("sort") in sorts else default_sort
@@ -50,12 +51,7 @@ def _browse(request, kind, queryset_for, sorts, default_sort):
 
 
 def profile_browse(request):
-    return _browse(request, "profiles", marketplace.public_profiles, marketplace.PROFILE_SORTS, "stars")
-
-
-def definition_browse(request):
-    sorts = marketplace.DEFINITION_SORTS
-    return _browse(request, "definitions", marketplace.public_definitions, sorts, "launches")
+    return browse(request, "profiles", marketplace.public_profiles, marketplace.PROFILE_SORTS, "stars")
 
 
 def profile_page(request, profile_id):
@@ -106,7 +102,6 @@ def profile_fork(request, profile_id):
 
 urlpatterns = [
     path("", profile_browse, name="profiles"),
-    path("definitions/", definition_browse, name="definitions"),
     path("profiles/<int:profile_id>/", profile_page, name="profile"),
     path("profiles/<int:profile_id>/star/", profile_star, name="profile_star"),
     path("profiles/<int:profile_id>/unstar/", profile_unstar, name="profile_unstar"),

@@ -3,10 +3,13 @@ negotiation that leaves `?format=` to the views, where it names a user-data form
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from drf_spectacular.utils import inline_serializer
 from rest_framework import parsers, serializers, status
 from rest_framework.exceptions import ParseError
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
@@ -119,3 +122,16 @@ class IgnoreFormatParameter(DefaultContentNegotiation):
     """DRF reads `?format=` as a renderer's name; the render endpoint reads it as cloud-init etc."""
 
     settings = _WithoutFormatOverride()
+
+
+class PlainTextRenderer(BaseRenderer):
+    """A value as it is; an error as its message."""
+
+    media_type = "text/plain"
+    format = "txt"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, Mapping):
+            data = data.get("detail", "")
+        return str(data).encode()

@@ -99,17 +99,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # read then write wait their turn (up to the timeout) instead of one failing at once with
     # "database is locked", as deferred ones do when both try to upgrade.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "transaction_mode": "IMMEDIATE",
-         "timeout": env.float("SQLITE_BUSY_TIMEOUT", default=30.0)}
-    )  # fmt: skip
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.float("SQLITE_BUSY_TIMEOUT", default=30.0),
+        }
+    )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A pool of open connections per process (psycopg_pool): a request borrows one and gives it back.
     # Opening one per request (a new PostgreSQL backend each time) halved the check-ins a second.
     # The pool grows from one connection up to DATABASE_POOL_SIZE while requests wait, which bounds
     # each process's connections (PostgreSQL's max_connections is 100 by default).
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 1, "max_size": env.int("DATABASE_POOL_SIZE", default=10), "timeout": 30,
-    }  # fmt: skip
+        "min_size": 1,
+        "max_size": env.int("DATABASE_POOL_SIZE", default=10),
+        "timeout": 30,
+    }
     # The portal's queries are short; PostgreSQL's JIT compiler, which starts on estimated costs,
     # spent 100 ms compiling a marketplace search that then ran in 15.
     DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")

@@ -3,8 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from clusters.marketplace import definition_browse
 from contexts import views_marketplace
 from portal import views
+
+# The marketplace's pages: profiles (contexts) and cluster definitions (clusters).
+marketplace_definitions = [path("definitions/", definition_browse, name="definitions")]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,7 +20,7 @@ urlpatterns = [
     path("accounts/tokens/", views.api_tokens, name="api_tokens"),
     path("health/", views.health_page, name="health"),
     path("profiles/", include("contexts.urls")),
-    path("marketplace/", include((views_marketplace.urlpatterns, "marketplace"))),
+    path("marketplace/", include((views_marketplace.urlpatterns + marketplace_definitions, "marketplace"))),
     path("", include("clusters.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),

@@ -27,7 +27,6 @@ from pathlib import Path
 TIMEOUT = 30  # seconds for one HTTP request
 POLL_SECONDS = 2.0
 BAR_WIDTH = 30
-UP_STATES = ("running", "ready")
 SETTLED_FAILURES = ("failed", "degraded")
 
 
@@ -103,8 +102,10 @@ def _detail(error: urllib.error.HTTPError) -> str:
 
 def profiles_list(api: Api, args) -> int:
     for profile in _items(api.call("GET", "profiles/")):
-        print(f"{profile.get('id')}\t{profile.get('name')}\t{profile.get('visibility', '')}\t"
-              f"revision {profile.get('revision', '?')}")  # fmt: skip
+        print(
+            f"{profile.get('id')}\t{profile.get('name')}\t{profile.get('visibility', '')}\t"
+            f"revision {profile.get('revision', '?')}"
+        )
     return 0
 
 
@@ -169,8 +170,10 @@ def _read_document(path: Path) -> dict:
 
 def clusters_list(api: Api, args) -> int:
     for cluster in _items(api.call("GET", "clusters/")):
-        print(f"{cluster['id']}\t{cluster['name']}\t{cluster['state']}\t{cluster.get('up', '?')}/"
-              f"{cluster.get('wanted', '?')} up")  # fmt: skip
+        print(
+            f"{cluster['id']}\t{cluster['name']}\t{cluster['state']}\t{cluster.get('up', '?')}/"
+            f"{cluster.get('wanted', '?')} up"
+        )
     return 0
 
 
@@ -197,8 +200,10 @@ def clusters_show(api: Api, args) -> int:
     if args.json:
         print(json.dumps(cluster, indent=2))
         return 0
-    print(f"cluster {cluster['id']} {cluster['name']}: {cluster['state']}, {cluster.get('up')}/"
-          f"{cluster.get('wanted')} instances up")  # fmt: skip
+    print(
+        f"cluster {cluster['id']} {cluster['name']}: {cluster['state']}, {cluster.get('up')}/"
+        f"{cluster.get('wanted')} instances up"
+    )
     for i in cluster.get("instances", []):
         addresses = ",".join(i.get("public_ips") or i.get("private_ips") or []) or "-"
         line = f"  {i['role']}-{i['index']}\t{i['state']}\t{i.get('node_id') or '-'}\t{addresses}"
@@ -223,8 +228,14 @@ def clusters_terminate(api: Api, args) -> int:
     print(f"cluster {cluster['id']}: {cluster['state']}", file=sys.stderr)
     if not args.wait:
         return 0
-    return _wait(api, cluster["id"], args.timeout, done=lambda c: c["state"] == "terminated",
-                 failed=lambda c: None, counted="terminated")  # fmt: skip
+    return _wait(
+        api,
+        cluster["id"],
+        args.timeout,
+        done=lambda c: c["state"] == "terminated",
+        failed=lambda c: None,
+        counted="terminated",
+    )
 
 
 def _all_up(cluster) -> bool:
@@ -351,8 +362,9 @@ def build_parser() -> argparse.ArgumentParser:
     launch = clusters.add_parser("launch", help="launch a cluster definition; prints the cluster id")
     launch.add_argument("definition", type=int, metavar="DEF_ID")
     launch.add_argument("--cloud", type=int, help="the cloud every role runs on")
-    launch.add_argument("--place", action="append", default=[], metavar="ROLE=CLOUD_ID",
-                        help="a role on another cloud")  # fmt: skip
+    launch.add_argument(
+        "--place", action="append", default=[], metavar="ROLE=CLOUD_ID", help="a role on another cloud"
+    )
     launch.add_argument("--name", help="the cluster's name (default: the definition's)")
     _wait_options(launch, "wait until every instance runs")
     launch.set_defaults(run=clusters_launch)

@@ -53,6 +53,8 @@ class CloudQuerySet(models.QuerySet):
 
 
 class Cloud(models.Model):
+    # Where its API is: the fields every form and the API edit the same way (driver options aside).
+    ENDPOINT_FIELDS = ("host", "port", "path", "secure", "region", "zone")
     name = models.CharField(max_length=100)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

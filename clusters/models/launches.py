@@ -18,6 +18,10 @@ class ClusterState(models.TextChoices):
     TERMINATED = "terminated", "terminated"
 
 
+# A cluster being stopped or stopped: no scale, retry or terminate any more.
+ENDING_CLUSTER_STATES = (ClusterState.TERMINATING, ClusterState.TERMINATED)
+
+
 class Cluster(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clusters")
     definition = models.ForeignKey(
@@ -48,6 +52,10 @@ class Cluster(models.Model):
     def role(self, name: str) -> dict:
         return next(r for r in self.snapshot["roles"] if r["name"] == name)
 
+    @property
+    def is_ending(self) -> bool:
+        return self.state in ENDING_CLUSTER_STATES
+
 
 class ClusterEvent(models.Model):
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="events")
@@ -72,7 +80,30 @@ class InstanceState(models.TextChoices):
     TERMINATED = "terminated", "terminated"
 
 
-LIVE_STATES = (InstanceState.REQUESTED, InstanceState.LAUNCHING, InstanceState.RUNNING, InstanceState.READY)
+# The families of instance states: the one place that says what each word means (docs/launches.md).
+# Its create is waiting or under way: its node, if made, is kept.
+IN_FLIGHT_STATES = (InstanceState.REQUESTED, InstanceState.LAUNCHING)
+# Its node runs.
+UP_STATES = (InstanceState.RUNNING, InstanceState.READY)
+# It should be alive: it holds its place in its role.
+LIVE_STATES = IN_FLIGHT_STATES + UP_STATES
+# The monitor matches its node against the cloud's list.
+WATCHED_STATES = LIVE_STATES + (InstanceState.TERMINATING,)
+# Being stopped or stopped.
+ENDING_STATES = (InstanceState.TERMINATING, InstanceState.TERMINATED)
+
+
+def summary(counts: dict) -> dict:
+    """What a cluster's page, the API and `portalctl --wait` show, from the number of its
+    instances in each state: `wanted` (all but the terminated), `up`, `failed`, `progress` (%)."""
+    wanted = sum(n for state, n in counts.items() if state != InstanceState.TERMINATED)
+    up = sum(counts.get(state, 0) for state in UP_STATES)
+    return {
+        "wanted": wanted,
+        "up": up,
+        "failed": counts.get(InstanceState.FAILED, 0),
+        "progress": round(100 * up / wanted) if wanted else 100,
+    }
 
 
 class Instance(models.Model):

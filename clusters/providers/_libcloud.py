@@ -138,8 +138,9 @@ def cloud_errors(endpoint: str):
     except (LibcloudError, ValueError) as error:
         raise CloudError(_text(error), permanent=isinstance(error, ValueError)) from error
     except Exception as error:  # libcloud raises bare Exceptions too; callers only ever see CloudError
-        raise CloudError(f"unexpected error from the cloud driver: {type(error).__name__}: {error}",
-                         permanent=False) from error  # fmt: skip
+        raise CloudError(
+            f"unexpected error from the cloud driver: {type(error).__name__}: {error}", permanent=False
+        ) from error
 
 
 def _http_error(status, message: str) -> CloudError:

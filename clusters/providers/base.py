@@ -62,8 +62,13 @@ class NodeSpec:
 
 # Node states, the same words whatever the provider says.
 PENDING, RUNNING, STOPPED, TERMINATED, ERROR, UNKNOWN = (
-    "pending", "running", "stopped", "terminated", "error", "unknown",
-)  # fmt: skip
+    "pending",
+    "running",
+    "stopped",
+    "terminated",
+    "error",
+    "unknown",
+)
 
 
 @dataclass

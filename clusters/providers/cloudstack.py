@@ -62,8 +62,11 @@ class PortalCloudStackConnection(CloudStackConnection):
     def has_completed(self, response):
         if response.get("jobstatus") == self.ASYNC_FAILURE:
             result = response.get("jobresult") or {}
-            raise ProviderError(value=result.get("errortext") or "the job failed",
-                                http_code=result.get("errorcode", 530), driver=self.driver)  # fmt: skip
+            raise ProviderError(
+                value=result.get("errortext") or "the job failed",
+                http_code=result.get("errorcode", 530),
+                driver=self.driver,
+            )
         return super().has_completed(response)
 
 
@@ -122,8 +125,9 @@ class CloudStackProvider(LibcloudProvider):
         )
 
     def describe_endpoint(self) -> str:
-        return endpoint_url(self.config.secure, self.config.host, self.config.port,
-                            self.config.path or self.default_path)  # fmt: skip
+        return endpoint_url(
+            self.config.secure, self.config.host, self.config.port, self.config.path or self.default_path
+        )
 
     def _zone(self, driver):
         """The configured zone (by id or name), or None for CloudStack's first zone."""

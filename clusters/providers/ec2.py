@@ -114,8 +114,16 @@ class CompatibleEC2NodeDriver(EC2NodeDriver):
 
     def __init__(self, key, secret, *, region, host, port, secure, path, timeout):
         known_region = region if region in VALID_EC2_REGIONS else DEFAULT_REGION
-        super().__init__(key, secret, secure=secure, host=host, port=port, region=known_region,
-                         signature_version="4", timeout=timeout)  # fmt: skip
+        super().__init__(
+            key,
+            secret,
+            secure=secure,
+            host=host,
+            port=port,
+            region=known_region,
+            signature_version="4",
+            timeout=timeout,
+        )
         # Requests are signed for the region the cloud calls itself, AWS's list or not.
         self.region_name = region
         self.path = path or "/"
@@ -149,9 +157,14 @@ class EC2Provider(LibcloudProvider):
     parameters = (
         Param("key", "Access key ID", sensitive=True),
         Param("secret", "Secret access key", sensitive=True),
-        Param("image_owner", "List images owned by", required=False, default="self",
-              help='"self", "amazon", an account id, or "all" (every public image: slow on AWS)'),
-    )  # fmt: skip
+        Param(
+            "image_owner",
+            "List images owned by",
+            required=False,
+            default="self",
+            help='"self", "amazon", an account id, or "all" (every public image: slow on AWS)',
+        ),
+    )
     endpoint_fields = ("host", "port", "path", "secure", "region")
     idempotent_creates = True  # the instance's token goes as ClientToken
 
@@ -180,8 +193,9 @@ class EC2Provider(LibcloudProvider):
         return endpoint_url(self.config.secure, self.config.host, self.config.port, self.config.path)
 
     def create(self, driver, spec):
-        size = NodeSize(id=spec.size_id, name=spec.size_id, ram=0, disk=0, bandwidth=None, price=None,
-                        driver=driver)  # fmt: skip
+        size = NodeSize(
+            id=spec.size_id, name=spec.size_id, ram=0, disk=0, bandwidth=None, price=None, driver=driver
+        )
         return driver.create_node(
             name=spec.name,
             size=size,
@@ -217,9 +231,15 @@ class EC2Provider(LibcloudProvider):
         sizes = []
         for type_id in REGION_DETAILS[region]["instance_types"]:
             attributes = INSTANCE_TYPES[type_id]
-            sizes.append(SizeInfo(id=type_id, name=attributes.get("name") or type_id,
-                                  vcpus=_int(attributes.get("extra", {}).get("vcpu")),
-                                  ram_mb=attributes.get("ram") or None, disk_gb=attributes.get("disk") or None))  # fmt: skip
+            sizes.append(
+                SizeInfo(
+                    id=type_id,
+                    name=attributes.get("name") or type_id,
+                    vcpus=_int(attributes.get("extra", {}).get("vcpu")),
+                    ram_mb=attributes.get("ram") or None,
+                    disk_gb=attributes.get("disk") or None,
+                )
+            )
         return sorted(sizes, key=lambda size: size.id)
 
     def list_images(self) -> list[ImageInfo]:

@@ -18,12 +18,18 @@ class GenericLibcloudProvider(LibcloudProvider):
     kind = "libcloud"
     label = "Other libcloud compute driver"
     parameters = (
-        Param("provider", "libcloud provider", help='a libcloud compute Provider name: "opennebula", "gce", ...'),
+        Param(
+            "provider", "libcloud provider", help='a libcloud compute Provider name: "opennebula", "gce", ...'
+        ),
         Param("key", "Key or user name", sensitive=True),
         Param("secret", "Secret or password", required=False, sensitive=True),
-        Param("driver_args", "Driver arguments", required=False,
-              help='a JSON object passed to the driver, e.g. {"project": "my-project"}'),
-    )  # fmt: skip
+        Param(
+            "driver_args",
+            "Driver arguments",
+            required=False,
+            help='a JSON object passed to the driver, e.g. {"project": "my-project"}',
+        ),
+    )
     endpoint_fields = ("host", "port", "secure", "region")
 
     def driver_arguments(self) -> dict:

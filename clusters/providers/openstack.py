@@ -20,15 +20,29 @@ class OpenStackProvider(LibcloudProvider):
         Param("username", "User name", sensitive=True),
         Param("password", "Password", sensitive=True),
         Param("tenant", "Project (tenant) name"),
-        Param("auth_url", "Identity (Keystone) URL",
-              help="without the version, e.g. https://keystone.example.org:5000"),
-        Param("auth_version", "Identity API version", required=False, default="3.x_password",
-              help=" or ".join(AUTH_VERSIONS)),
+        Param(
+            "auth_url",
+            "Identity (Keystone) URL",
+            help="without the version, e.g. https://keystone.example.org:5000",
+        ),
+        Param(
+            "auth_version",
+            "Identity API version",
+            required=False,
+            default="3.x_password",
+            help=" or ".join(AUTH_VERSIONS),
+        ),
         Param("domain", "User domain", required=False, default="Default", help="Keystone v3 only"),
-        Param("service_name", "Compute service name", required=False,
-              help="when the catalogue has more than one, e.g. cloudServersOpenStack"),
-        Param("networks", "Network ids", required=False, help="comma-separated; the project's default if empty"),
-    )  # fmt: skip
+        Param(
+            "service_name",
+            "Compute service name",
+            required=False,
+            help="when the catalogue has more than one, e.g. cloudServersOpenStack",
+        ),
+        Param(
+            "networks", "Network ids", required=False, help="comma-separated; the project's default if empty"
+        ),
+    )
     endpoint_fields = ("region",)  # the compute service's region in the catalogue
 
     def option(self, name: str) -> str:

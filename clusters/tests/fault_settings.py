@@ -13,7 +13,7 @@ the visibility timeout and run twice).
 
 import os
 
-from portal.test_settings import *  # noqa: F403
+from portal.testing.settings import *  # noqa: F403
 
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405

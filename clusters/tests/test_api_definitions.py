@@ -136,6 +136,25 @@ def test_it_replaces_the_roles_on_put_and_keeps_them_on_patch(alice, parts):
     assert len(answer.json()["roles"]) == 1
 
 
+def test_a_role_keeps_its_id_across_saves_through_the_api_as_through_the_page(alice, parts):
+    """One way to save roles (clusters.definitions.save_roles): the same role, the same row."""
+    client = api_client(alice)
+    created = client.post(URL, body(parts), format="json").json()
+    definition = ClusterDefinition.objects.get(pk=created["id"])
+    ids = dict(definition.roles.values_list("name", "pk"))
+    data = body(parts)
+    data["roles"] = list(reversed(data["roles"]))  # reordered, and the worker grows
+    data["roles"][0]["count"] = 7
+    assert client.put(f"{URL}{created['id']}/", data, format="json").status_code == 200
+    assert [(r.name, r.pk, r.position, r.count) for r in definition.roles.order_by("position")] == [
+        ("worker", ids["worker"], 0, 7),
+        ("master", ids["master"], 1, 1),
+    ]
+    data["roles"] = data["roles"][1:]  # the worker goes: its row with it
+    assert client.put(f"{URL}{created['id']}/", data, format="json").status_code == 200
+    assert list(definition.roles.values_list("name", "pk")) == [("master", ids["master"])]
+
+
 def test_it_checks_a_change_like_a_creation(alice, parts):
     client = api_client(alice)
     created = client.post(URL, body(parts), format="json").json()

@@ -7,7 +7,7 @@ from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
 
 from clusters.tests.cloud_helpers import ACCESS_KEY, SECRET_KEY
-from portal.browser import click, fill, fits_the_screen
+from portal.testing.browser import click, fill, fits_the_screen
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

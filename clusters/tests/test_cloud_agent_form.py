@@ -227,7 +227,7 @@ def test_ticking_the_box_hides_the_credential_fields_in_the_browser(browser, liv
     from django.conf import settings as django_settings
     from django.test import Client
 
-    from portal.browser import click
+    from portal.testing.browser import click
 
     browser.delete_all_cookies()
     client = Client()

@@ -9,7 +9,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from clusters.models import ClusterDefinition
 from clusters.tests.definition_helpers import WORKER_DOCUMENT, make_image, make_offering, make_profile
 from conftest import PASSWORD
-from portal.browser import choose, click, fill, fits_the_screen
+from portal.testing.browser import choose, click, fill, fits_the_screen
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

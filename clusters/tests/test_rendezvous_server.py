@@ -45,7 +45,7 @@ def portal(django_db_setup, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("server") / "server.log"
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.test_settings",
+        "DJANGO_SETTINGS_MODULE": "portal.testing.settings",
         "DATABASE_URL": _database_url(settings.DATABASES["default"]),
     }
     with open(log_path, "wb") as log:

@@ -85,7 +85,7 @@ def cloud_detail(request, cloud_id):
             (p.label, p.name in stored)
             for p in provider.parameters
             if p.sensitive and can_edit and not cloud.served_by_agent
-        ],  # fmt: skip
+        ],
         # How to run its agent: for the people who may change the cloud, who are the ones to run it.
         "agent": {"command": agent_command(cloud), "toml": agent_toml(cloud)}
         if cloud.served_by_agent and can_edit

@@ -15,14 +15,22 @@ from django.views.decorators.http import require_POST
 from clusters import launcher
 from clusters.forms_launches import LaunchForm, ScaleForm
 from clusters.models import Cluster, ClusterDefinition, ClusterState, Instance, InstanceState
+from clusters.models.launches import UP_STATES, summary
 from clusters.queues import unserved_queues
 
-FINAL = (ClusterState.TERMINATED,)
 INSTANCES_PER_PAGE = 100
 # What the instance table shows: the page reads no more of each row (not the token hash, nor
 # the messages instances sent).
-INSTANCE_COLUMNS = ("name", "state", "checkin_status", "last_error", "private_ips", "public_ips", "node_id",
-                    "cloud__name")  # fmt: skip
+INSTANCE_COLUMNS = (
+    "name",
+    "state",
+    "checkin_status",
+    "last_error",
+    "private_ips",
+    "public_ips",
+    "node_id",
+    "cloud__name",
+)
 
 
 def get_cluster_for_user(request, cluster_id) -> Cluster:
@@ -51,8 +59,11 @@ def cluster_launch(request, definition_id):
         placement = form.placement()
         unserved = unserved_queues(placement.values())
         if unserved and not request.POST.get("confirm_unserved"):
-            problems = [f"nobody serves the queue {q!r} now: instances will wait until a worker or agent "
-                        "does. Tick the box to launch anyway." for q in unserved]  # fmt: skip
+            problems = [
+                f"nobody serves the queue {q!r} now: instances will wait until a worker or agent "
+                "does. Tick the box to launch anyway."
+                for q in unserved
+            ]
         else:
             try:
                 cluster = launcher.launch(definition, request.user, form.cleaned_data["name"], placement)
@@ -61,15 +72,19 @@ def cluster_launch(request, definition_id):
             else:
                 messages.success(request, f"Launching {cluster.name}.")
                 return redirect(cluster)
-    context = {"definition": definition, "form": form, "problems": problems,
-               "notices": launcher.notices(definition, request.user)}  # fmt: skip
+    context = {
+        "definition": definition,
+        "form": form,
+        "problems": problems,
+        "notices": launcher.notices(definition, request.user),
+    }
     return render(request, "clusters/cluster_launch.html", context)
 
 
 @login_required
 def cluster_list(request):
     clusters = Cluster.objects.filter(owner=request.user).annotate(
-        live=Count("instances", filter=Q(instances__state__in=[InstanceState.RUNNING, InstanceState.READY])),
+        live=Count("instances", filter=Q(instances__state__in=UP_STATES)),
         total=Count("instances", filter=~Q(instances__state=InstanceState.TERMINATED)),
     )
     return render(request, "clusters/cluster_list.html", {"clusters": clusters})
@@ -89,10 +104,15 @@ def _live_context(request, cluster) -> dict:
     for role_name, state, n in counts:
         by_role[role_name][state] = n
         states[state] += n
-    wanted = sum(states.values())
-    up = states[InstanceState.RUNNING] + states[InstanceState.READY]
-    roles = [{"name": role["name"], "live": sum(by_role[role["name"]].values()),
-              "counts": sorted(by_role[role["name"]].items()), **role} for role in cluster.snapshot["roles"]]  # fmt: skip
+    roles = [
+        {
+            "name": role["name"],
+            "live": sum(by_role[role["name"]].values()),
+            "counts": sorted(by_role[role["name"]].items()),
+            **role,
+        }
+        for role in cluster.snapshot["roles"]
+    ]
     shown = (
         # Not cluster.instances: it would read each row's (deferred) cluster_id, a query per row.
         Instance.objects.filter(cluster=cluster)
@@ -103,10 +123,14 @@ def _live_context(request, cluster) -> dict:
     )
     page = Paginator(shown, INSTANCES_PER_PAGE).get_page(request.GET.get("page"))
     return {
-        "cluster": cluster, "roles": roles, "instances": page.object_list, "instances_page": page,
-        "events": cluster.events.all()[:30], "progress": round(100 * up / wanted) if wanted else 100, "up": up,
-        "wanted": wanted, "again": cluster.state not in FINAL, "failed": states[InstanceState.FAILED],
-    }  # fmt: skip
+        "cluster": cluster,
+        "roles": roles,
+        "instances": page.object_list,
+        "instances_page": page,
+        "events": cluster.events.all()[:30],
+        "again": cluster.state != ClusterState.TERMINATED,
+        **summary(states),
+    }
 
 
 @login_required

@@ -6,7 +6,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
 
-from portal.browser import click, fill
+from portal.testing.browser import click, fill
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 SECRET = "browser-Secret-91"

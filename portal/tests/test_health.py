@@ -38,7 +38,7 @@ def test_worker_status_says_broker_unreachable_when_redis_is_down():
         "from portal.health import worker_status;"
         "print(worker_status(timeout=1)[1])"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.test_settings",
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.testing.settings",
            "CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}  # fmt: skip
     result = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
                             text=True, timeout=60)  # fmt: skip
