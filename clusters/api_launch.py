@@ -14,7 +14,6 @@ from collections import Counter
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -397,14 +396,3 @@ def cluster_retry(request, cluster_id: int):
         for r in revisions
     ]
     return Response({**cluster_json(cluster), "retried": retried, "revisions": used})
-
-
-urlpatterns = [
-    path("cluster-definitions/", definition_list, name="api_definition_list"),
-    path("cluster-definitions/<int:definition_id>/", definition_detail, name="api_definition_detail"),
-    path("clusters/", cluster_list, name="api_cluster_list"),
-    path("clusters/<int:cluster_id>/", cluster_detail, name="api_cluster_detail"),
-    path("clusters/<int:cluster_id>/scale/", cluster_scale, name="api_cluster_scale"),
-    path("clusters/<int:cluster_id>/terminate/", cluster_terminate, name="api_cluster_terminate"),
-    path("clusters/<int:cluster_id>/retry/", cluster_retry, name="api_cluster_retry"),
-]

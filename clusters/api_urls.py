@@ -1,11 +1,30 @@
-"""The REST API under /api/v1/ (docs/api.md). Paths are a contract: extend, don't rename."""
+"""The clusters app's REST API under /api/v1/ (docs/api.md): for people and scripts (a user's token
+or session), and the instance API the VMs call with their instance token (clusters.instance_api).
+Paths are a contract: extend, don't rename."""
 
-from django.urls import re_path
+from django.urls import path, re_path
 
-from clusters import api
+import portal.converters  # noqa: F401 - registers <id:...>
+from clusters import api_launch, api_resources, instance_api
 
 urlpatterns = [
-    re_path(r"^instance/checkin/?$", api.instance_checkin, name="api_instance_checkin"),
+    path("clouds/", api_resources.CloudList.as_view(), name="api_cloud_list"),
+    path("clouds/<id:cloud_id>/", api_resources.CloudDetail.as_view(), name="api_cloud_detail"),
+    path("clouds/<id:cloud_id>/check/", api_resources.CloudCheck.as_view(), name="api_cloud_check"),
+    path("offerings/", api_resources.OfferingList.as_view(), name="api_offering_list"),
+    path("images/", api_resources.ImageList.as_view(), name="api_image_list"),
+    path("images/<id:image_id>/", api_resources.ImageDetail.as_view(), name="api_image_detail"),
+    path("cluster-definitions/", api_launch.definition_list, name="api_definition_list"),
+    path(
+        "cluster-definitions/<id:definition_id>/", api_launch.definition_detail, name="api_definition_detail"
+    ),
+    path("clusters/", api_launch.cluster_list, name="api_cluster_list"),
+    path("clusters/<id:cluster_id>/", api_launch.cluster_detail, name="api_cluster_detail"),
+    path("clusters/<id:cluster_id>/scale/", api_launch.cluster_scale, name="api_cluster_scale"),
+    path("clusters/<id:cluster_id>/terminate/", api_launch.cluster_terminate, name="api_cluster_terminate"),
+    path("clusters/<id:cluster_id>/retry/", api_launch.cluster_retry, name="api_cluster_retry"),
+    # For VMs.
+    re_path(r"^instance/checkin/?$", instance_api.instance_checkin, name="api_instance_checkin"),
     # Any key reaches the view, which answers a malformed one with a JSON 400.
-    re_path(r"^instance/kv/(?P<key>.+)$", api.instance_kv, name="api_instance_kv"),
+    re_path(r"^instance/kv/(?P<key>.+)$", instance_api.instance_kv, name="api_instance_kv"),
 ]

@@ -71,28 +71,18 @@ def outcomes(items: list[dict]) -> None:
                     changed.append(instance)
             elif "failed" in item and instance.state in IN_FLIGHT_STATES:
                 kind = "permanent error" if item["permanent"] else "gave up after retries"
-                # Its create ended: a node the cloud made meanwhile shows in any list asked from now.
-                instance.state, instance.last_error, instance.node_seen_at = (
-                    S.FAILED,
-                    item["failed"],
-                    timezone.now(),
-                )
+                instance.state, instance.last_error = S.FAILED, item["failed"]
+                instance.node_seen_at = timezone.now()  # a node its create made shows in lists asked from now
                 changed.append(instance)
-                events.append(
-                    ClusterEvent(
-                        cluster_id=instance.cluster_id,
-                        level="error",
-                        message=f"{instance.name} failed ({kind}): {item['failed']}",
-                    )
-                )
+                events.append(_event(instance, "error", f"{instance.name} failed ({kind}): {item['failed']}"))
             elif "retry" in item and instance.state == S.LAUNCHING:
                 instance.last_error = f"retry {item['attempt']}: {item['retry']}"
                 changed.append(instance)
                 events.append(
-                    ClusterEvent(
-                        cluster_id=instance.cluster_id,
-                        level="warning",
-                        message=f"{instance.name}: retry {item['attempt']} after: {item['retry']}",
+                    _event(
+                        instance,
+                        "warning",
+                        f"{instance.name}: retry {item['attempt']} after: {item['retry']}",
                     )
                 )
         Instance.objects.bulk_update(
@@ -102,6 +92,10 @@ def outcomes(items: list[dict]) -> None:
         for cloud, pairs in destroys_by_cloud.values():
             launcher.destroy_nodes(cloud, pairs)
     transaction.on_commit(lambda: _advance_all(clusters))
+
+
+def _event(instance: Instance, level: str, message: str) -> ClusterEvent:
+    return ClusterEvent(cluster_id=instance.cluster_id, level=level, message=message)
 
 
 def _advance_all(cluster_ids) -> None:

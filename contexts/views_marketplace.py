@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
@@ -98,12 +97,3 @@ def profile_fork(request, profile_id):
         request, f"Forked {source.name} into your private profile {copy.name}. Its secrets were not copied."
     )
     return redirect(copy)
-
-
-urlpatterns = [
-    path("", profile_browse, name="profiles"),
-    path("profiles/<int:profile_id>/", profile_page, name="profile"),
-    path("profiles/<int:profile_id>/star/", profile_star, name="profile_star"),
-    path("profiles/<int:profile_id>/unstar/", profile_unstar, name="profile_unstar"),
-    path("profiles/<int:profile_id>/fork/", profile_fork, name="profile_fork"),
-]

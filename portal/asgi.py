@@ -1,6 +1,6 @@
 """The portal as an ASGI application: what its web server runs (portal/gunicorn.conf.py).
 
-A request for an async view (the rendezvous wait, `clusters.api.instance_kv`) goes to Django's
+A request for an async view (the rendezvous wait, `clusters.instance_api.instance_kv`) goes to Django's
 ASGI handler and waits in the event loop. Every other request goes to Django's WSGI handler in a
 bounded pool of threads (a2wsgi): the middleware and the view run in one thread, start to end, as
 under a WSGI server. Django's ASGI handler hops between the event loop and a new thread for each

@@ -3,12 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from clusters.marketplace import definition_browse
-from contexts import views_marketplace
+from clusters import urls as clusters_urls
+from contexts import urls as contexts_urls
 from portal import views
 
 # The marketplace's pages: profiles (contexts) and cluster definitions (clusters).
-marketplace_definitions = [path("definitions/", definition_browse, name="definitions")]
+marketplace = contexts_urls.marketplace_urlpatterns + clusters_urls.marketplace_urlpatterns
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,15 +20,13 @@ urlpatterns = [
     path("accounts/tokens/", views.api_tokens, name="api_tokens"),
     path("health/", views.health_page, name="health"),
     path("profiles/", include("contexts.urls")),
-    path("marketplace/", include((views_marketplace.urlpatterns + marketplace_definitions, "marketplace"))),
+    path("marketplace/", include((marketplace, "marketplace"))),
     path("", include("clusters.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("api/v1/", include("clusters.api_urls")),
     path("api/v1/", include("contexts.api_urls")),
-    path("api/v1/", include("clusters.api_resources_urls")),
-    path("api/v1/", include("clusters.api_launch_urls")),
-    path("", include("contexts.pairing_urls")),
+    path("", include(contexts_urls.pairing_urlpatterns)),
     path("admin/", admin.site.urls),
 ]
 

@@ -12,7 +12,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
 from django.utils.safestring import mark_safe
 
 from clusters import topology
@@ -112,12 +111,3 @@ def definition_delete(request, definition_id):
     return render(
         request, "clusters/definition_delete.html", {"definition": definition, "clusters": clusters}
     )
-
-
-urlpatterns = [
-    path("definitions/", definition_list, name="definition_list"),
-    path("definitions/new/", definition_create, name="definition_create"),
-    path("definitions/<int:definition_id>/", definition_detail, name="definition_detail"),
-    path("definitions/<int:definition_id>/edit/", definition_edit, name="definition_edit"),
-    path("definitions/<int:definition_id>/delete/", definition_delete, name="definition_delete"),
-]

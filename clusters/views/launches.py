@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
 from django.views.decorators.http import require_POST
 
 from clusters import launcher
@@ -187,14 +186,3 @@ def cluster_retry(request, cluster_id):
         return redirect(cluster)
     messages.info(request, f"Retrying {count} failed instances." if count else "No failed instance to retry.")
     return redirect(cluster)
-
-
-urlpatterns = [
-    path("definitions/<int:definition_id>/launch/", cluster_launch, name="cluster_launch"),
-    path("clusters/", cluster_list, name="cluster_list"),
-    path("clusters/<int:cluster_id>/", cluster_detail, name="cluster_detail"),
-    path("clusters/<int:cluster_id>/live/", cluster_live, name="cluster_live"),
-    path("clusters/<int:cluster_id>/scale/", cluster_scale, name="cluster_scale"),
-    path("clusters/<int:cluster_id>/terminate/", cluster_terminate, name="cluster_terminate"),
-    path("clusters/<int:cluster_id>/retry/", cluster_retry, name="cluster_retry"),
-]
