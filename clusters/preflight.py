@@ -5,8 +5,9 @@ rendered from those profiles. The rules (enforced when user-data is rendered, in
 `clusters.launcher.launch_document`, and announced here):
 - a private profile is launched only by its owner: anyone else's launch is refused;
 - another owner's public profile launches without its secrets: passwords are left out (those
-  accounts log in with SSH keys), and a pool password becomes one made for the launcher's cluster,
-  so the pool stays password-protected without anyone learning the owner's.
+  accounts log in with SSH keys), and a secret all nodes share (a pool password) becomes one made
+  for the launcher's cluster, so the pool stays password-protected without anyone learning the
+  owner's.
 """
 
 from __future__ import annotations
@@ -35,14 +36,15 @@ def secret_notice(role_name: str, revision, user) -> str | None:
     names = sorted(secrets.secrets_set(revision.document))
     if not names:
         return None
-    dropped = [secrets.describe(n) for n in names if n != "services.condor.pool_password"]
+    dropped = [secrets.describe(n) for n in names if not secrets.stand_in_words(n)]
     parts = []
     if dropped:
         parts.append(f"{', '.join(dropped)} {'is' if len(dropped) == 1 else 'are'} left out (SSH keys only)")
-    if "services.condor.pool_password" in names:
-        parts.append(
-            "the HTCondor pool password is left out and replaced by a pool password made for this cluster"
-        )
+    parts += [
+        f"{secrets.describe(n)} is left out and replaced by {secrets.stand_in_words(n)} made for this cluster"
+        for n in names
+        if secrets.stand_in_words(n)
+    ]
     owner = profile.owner.username
     return (
         f"role {role_name}: the profile “{profile.name}” is {owner}'s, so its secrets are left out: "

@@ -42,13 +42,15 @@ def document_for(revision, owner, cluster_secret: str) -> dict:
     """The document `owner`'s cluster renders `revision` from."""
     if revision.profile.owner_id == owner.pk:
         return plain_document(revision)
-    return profile_secrets.without_secrets(revision.document, pool_password=pool_password(cluster_secret))
+    return profile_secrets.without_secrets(
+        revision.document, stand_in=lambda text: shared_secret(cluster_secret, text)
+    )
 
 
-def pool_password(cluster_secret: str) -> str:
-    """The HTCondor pool password of a cluster that may not use its profiles' own: the same for
-    every instance (and scale-up) of the cluster, unknown outside it."""
-    return hmac.new(cluster_secret.encode(), b"htcondor pool password", hashlib.sha256).hexdigest()[:32]
+def shared_secret(cluster_secret: str, text: str) -> str:
+    """A secret all nodes of a cluster share (a pool password), for a cluster that may not use its
+    profiles' own: the same for every instance (and scale-up) of the cluster, unknown outside it."""
+    return hmac.new(cluster_secret.encode(), text.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def variables(

@@ -348,7 +348,7 @@ def _consistency_problems(document: dict) -> list[str]:
         values = [item[key] for item in document.get(section, [])]
         for value in sorted({v for v in values if values.count(v) > 1}):
             problems.append(f"{section}: {value!r} appears twice")
-    ports = document.get("services", {}).get("condor", {}).get("port_range")
-    if ports and ports["low"] > ports["high"]:
-        problems.append("services.condor.port_range: low must not be above high")
-    return problems
+    # Imported here: the service modules import the forms, which import this module.
+    from contexts import services
+
+    return problems + services.problems(document)

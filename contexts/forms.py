@@ -14,10 +14,10 @@ from django import forms
 
 from contexts import forms_sections as sections
 from contexts.document import DocumentInvalid, parse_yaml, validate
-from contexts.forms_services import SERVICE_FORMS
 from contexts.models import Profile
 from contexts.profiles import create_profile, set_tags
 from contexts.secrets import REDACTED, secrets_set
+from contexts.services import SERVICES
 from contexts.templating import VariableError, parse_variables
 
 PROVIDER_CHOICES = [
@@ -155,7 +155,7 @@ EDITOR_FORMS = {
     "packages": sections.PackagesForm,
     "cvmfs": sections.CvmfsForm,
     "cvmfs_extra": _formset(sections.ExtraRepositoryForm, 50),
-    **SERVICE_FORMS,
+    **{name: service.form for name, service in SERVICES.items()},
     "env": sections.EnvForm,
     "files": _formset(sections.FileForm, 100),
     "scripts": _formset(sections.ScriptForm, 50),
@@ -169,18 +169,7 @@ SECTIONS = (
     ("root", "Root account", (("root", ""),)),
     ("packages", "Packages", (("packages", ""),)),
     ("cvmfs", "CernVM-FS", (("cvmfs", ""), ("cvmfs_extra", "Extra repositories"))),
-    (
-        "services",
-        "Services",
-        (
-            ("condor", "HTCondor"),
-            ("puppet", "Puppet"),
-            ("ansible_pull", "ansible-pull"),
-            ("mpi", "MPI"),
-            ("proof", "PROOF"),
-            ("ganglia", "Ganglia"),
-        ),
-    ),
+    ("services", "Services", tuple((name, service.label) for name, service in SERVICES.items())),
     ("env", "Environment", (("env", ""),)),
     ("files", "Files", (("files", ""),)),
     ("scripts", "Scripts", (("scripts", ""),)),
@@ -225,7 +214,7 @@ def initial_from_document(document: dict) -> dict:
         "cvmfs_extra": [
             sections.ExtraRepositoryForm.initial(r) for r in cvmfs.get("extra_repositories") or []
         ],
-        **{name: form.initial(services.get(name)) for name, form in SERVICE_FORMS.items()},
+        **{name: service.form.initial(services.get(name)) for name, service in SERVICES.items()},
         "env": sections.EnvForm.initial(document),
         "files": [sections.FileForm.initial(f) for f in document.get("files") or []],
         "scripts": [sections.ScriptForm.initial(s) for s in document.get("scripts") or []],
@@ -246,8 +235,8 @@ def document_from_forms(current: dict, forms: dict) -> dict:
 
     cvmfs = forms["cvmfs"].to_document(stored)
     cvmfs.update(sections.compact({"extra_repositories": items("cvmfs_extra")}))
-    services = {k: v for k, v in (current.get("services") or {}).items() if k not in SERVICE_FORMS}
-    for name in SERVICE_FORMS:
+    services = {k: v for k, v in (current.get("services") or {}).items() if k not in SERVICES}
+    for name in SERVICES:
         service = forms[name].to_document(stored)
         if service is not None:
             services[name] = service

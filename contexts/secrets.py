@@ -15,7 +15,7 @@ import copy
 import functools
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from passlib.hash import sha512_crypt
@@ -46,9 +46,14 @@ def secret_slots(document: dict) -> Iterator[tuple[dict, str, str]]:
     root = document.get("root")
     if isinstance(root, dict) and "password" in root:
         yield root, "password", "root.password"
-    condor = (document.get("services") or {}).get("condor")
-    if isinstance(condor, dict) and "pool_password" in condor:
-        yield condor, "pool_password", "services.condor.pool_password"
+    yield from _services().secret_slots(document)
+
+
+def _services():
+    # Imported when first used: the service modules import the forms, which import this module.
+    from contexts import services
+
+    return services
 
 
 def encrypt(plaintext: str) -> str:
@@ -100,24 +105,34 @@ def redact(document: dict) -> dict:
     return out
 
 
-def without_secrets(document: dict, *, pool_password: str | None = None) -> dict:
+def without_secrets(document: dict, *, stand_in: Callable[[str], str] | None = None) -> dict:
     """A copy of a (sealed or plain) document for someone who may not have its secrets: every
-    password unset, and an HTCondor pool password that was set replaced by `pool_password`."""
+    secret unset, but one all nodes of a cluster share (a pool password), which becomes
+    `stand_in(derived_from)` when `stand_in` is given (see `services.base.Secret`)."""
     out = copy.deepcopy(document)
-    for container, key, _name in secret_slots(out):
+    for container, key, name in secret_slots(out):
         if container[key] not in (None, ""):
-            container[key] = pool_password if key == "pool_password" else None
+            shared = _services().secret(name)
+            derived = stand_in and shared and shared.derived_from
+            container[key] = stand_in(shared.derived_from) if derived else None
     return out
+
+
+def stand_in_words(name: str) -> str:
+    """What a launch without the owner's secrets gets instead of this one, in words ("a pool
+    password"); "" when it goes without."""
+    shared = _services().secret(name)
+    return shared.stand_in if shared and shared.derived_from else ""
 
 
 def describe(name: str) -> str:
     """A secret's stable name in words: "the password of the user alice", ..."""
     if name.startswith("users[") and name.endswith("].password"):
         return f"the password of the user {name[len('users[') : -len('].password')]}"
-    return {
-        "root.password": "root's password",
-        "services.condor.pool_password": "the HTCondor pool password",
-    }.get(name, name)
+    if name == "root.password":
+        return "root's password"
+    service_secret = _services().secret(name)
+    return service_secret.words if service_secret else name
 
 
 def secrets_set(document: dict) -> set[str]:

@@ -209,9 +209,11 @@ def templated_roles(document: Any) -> set[str]:
 
 
 def referenced_roles(document: Any) -> set[str]:
-    """The roles a document names: in its templates, and the roles of its MPI hostfile."""
-    mpi_roles = (document.get("services") or {}).get("mpi", {}) if isinstance(document, dict) else {}
-    return templated_roles(document) | set(mpi_roles.get("roles") or [])
+    """The roles a document names: in its templates, and those its services use (e.g. a hostfile's)."""
+    # Imported here: the service modules import the forms, which import this module.
+    from contexts import services
+
+    return templated_roles(document) | services.roles(document)
 
 
 class VariableError(ValueError):

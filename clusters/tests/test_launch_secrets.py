@@ -100,7 +100,7 @@ def test_the_pool_stays_password_protected_with_a_password_of_the_launchers_clus
     data, cluster = launched_user_data(charlie, definition, moto_ec2, django_capture_on_commit_callbacks)
 
     assert b"SEC_PASSWORD_FILE" in data
-    expected = userdata.pool_password(crypto.decrypt(cluster.secret))
+    expected = userdata.shared_secret(crypto.decrypt(cluster.secret), "htcondor pool password")
     assert base64.b64encode(expected.encode()) in data
 
 

@@ -2,15 +2,15 @@
 
 CernVM runs the sh part of its user-data (which ends with `exit`, so the shell never reads the INI
 lines) and amiconfig reads the sections: `[amiconfig] plugins=...`, `[cernvm]` (repositories,
-proxy, users=name:group:hash, environment, ...), `[hostname]`, `[condor]`, `[puppet]`,
-`[ganglia]`, and the `[ucernvm-begin]`..`[ucernvm-end]` block the µCernVM boot loader reads.
+proxy, users=name:group:hash, environment, ...), `[hostname]`, the sections of the services that
+have an amiconfig plugin (each service module gives its pairs), and the
+`[ucernvm-begin]`..`[ucernvm-end]` block the µCernVM boot loader reads.
 
 The INI says what amiconfig's plugins understand; the sh part (the `shell` format's sections) does
 the rest: time zone, locale, packages, root, sudo rules, extra groups and keys of users, files,
-scripts, and the services' configuration files. In particular the condor pool password never goes
-into `condor_secret` (that would put it in clear text): it travels base64-encoded in the sh part,
-like in the other formats. Values the INI cannot carry safely (an environment value with spaces or
-commas, an extra repository whose key is not a plain PEM body) also go to the sh part.
+scripts, and every service's plan (its files and commands; a plugin's section says only part of it,
+and no secret goes into the INI). Values the INI cannot carry safely (an environment value with
+spaces or commas, an extra repository whose key is not a plain PEM body) also go to the sh part.
 
 With check-in, the sh part installs the `portal-instance` helper and checks in like the `shell`
 format; its `ready` comes at the end of the sh part, before amiconfig's own plugins run.
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+from contexts import services
 from contexts.render import shell
 from contexts.render.common import (
     Context,
@@ -29,13 +30,13 @@ from contexts.render.common import (
     files_plan,
     merge_plans,
     primary_group,
-    service_plan,
 )
 
 # Values amiconfig splits on ',', ':', '|' or '=' and reads without any quoting.
 _PLAIN = re.compile(r"[A-Za-z0-9_./:@+-]*")
 _PEM_LINE = re.compile(r"-----(BEGIN|END) [A-Z ]+-----")
 _BASE64 = re.compile(r"[A-Za-z0-9+/=]+")
+FORMAT = "amiconfig"
 CVMFS_QUOTA_FILE = "/etc/cvmfs/default.d/90-context-portal.conf"
 # amiconfig writes the password of a user without one: '*' allows key logins only.
 NO_PASSWORD = "*"  # noqa: S105 (a shadow marker)
@@ -48,16 +49,14 @@ def build(ctx: Context) -> bytes:
     plain_env = {k: v for k, v in env.items() if _PLAIN.fullmatch(v)}
     extras = [(repo, _cernvm_key(repo)) for repo in cvmfs.get("extra_repositories", [])]
 
-    services = ctx.services
     plugins = ["cernvm"]
     sections = [_cernvm_section(ctx, cvmfs, plain_env, extras)]
     if doc.get("hostname"):
         plugins.append("hostname")
         sections.append(_section("hostname", [("hostname", doc["hostname"])]))
-    for name, section in (("condor", _condor), ("puppet", _puppet), ("ganglia", _ganglia)):
-        if name in services:
-            plugins.append(name)
-            sections.append(section(services[name]))
+    for plugin, pairs in services.amiconfig_sections(ctx):
+        plugins.append(plugin)
+        sections.append(_section(plugin, pairs))
     if cvmfs.get("http_proxy") and '"' not in cvmfs["http_proxy"]:
         sections.append(f'[ucernvm-begin]\ncvmfs_http_proxy="{cvmfs["http_proxy"]}"\n[ucernvm-end]\n')
     ini = _section("amiconfig", [("plugins", " ".join(plugins))]) + "\n" + "\n".join(sections)
@@ -104,21 +103,6 @@ def _cernvm_key(repo: dict) -> str | None:
     return body if body == "" or _BASE64.fullmatch(body) else None
 
 
-def _condor(condor: dict) -> str:
-    pairs = [("condor_master", condor.get("master")), ("uid_domain", condor.get("uid_domain"))]
-    if condor.get("port_range"):
-        pairs += [("lowport", condor["port_range"]["low"]), ("highport", condor["port_range"]["high"])]
-    return _section("condor", pairs)
-
-
-def _puppet(puppet: dict) -> str:
-    return _section("puppet", [("puppet_server", puppet["server"])])
-
-
-def _ganglia(ganglia: dict) -> str:
-    return _section("ganglia", [("name", ganglia.get("cluster_name"))])
-
-
 def _section(name: str, pairs: list) -> str:
     return f"[{name}]\n" + "".join(f"{key}={value}\n" for key, value in pairs if value not in (None, ""))
 
@@ -129,7 +113,7 @@ def _sh_part(ctx: Context, cvmfs: dict, env: dict, plain_env: dict, extras: list
     if "quota_mb" in cvmfs:
         cvmfs_files.append(File(CVMFS_QUOTA_FILE, f"CVMFS_QUOTA_LIMIT={cvmfs['quota_mb']}\n"))
     plan = merge_plans(
-        service_plan(ctx, native=frozenset({"cvmfs"})),
+        services.plan(ctx, FORMAT),
         env_plan({k: v for k, v in env.items() if k not in plain_env}),
         files_plan(doc.get("files") or []),
     )

@@ -8,7 +8,8 @@ Mapping choices (checked against the cloud-init 22.4 schema that Debian ships):
 - every `write_files` entry is deferred: files are written in the final stage, after users and
   packages exist, so owners resolve and package installs do not overwrite them; the files run by
   cloud-init's per-boot scripts module and `runcmd` still come later in that stage;
-- puppet and ansible-pull use cloud-init's own modules; the other services are files + `runcmd`;
+- a service whose module gives cloud-init keys (cloud-init's own modules, e.g. puppet) is done by
+  them; the other services are files + `runcmd`;
 - `cloud_config` is merged last: mappings recursively, lists appended, anything else replaced.
 
 Scripts: a run-once script, in any language, is written to `/var/lib/context-portal/scripts/NN-name`
@@ -27,12 +28,14 @@ from __future__ import annotations
 
 import yaml
 
+from contexts import services
 from contexts.render import checkin
 from contexts.render.common import (
     SUDO_RULE,
     Context,
     File,
     command_label,
+    cvmfs_plan,
     env_plan,
     files_plan,
     merge_plans,
@@ -41,10 +44,10 @@ from contexts.render.common import (
     script_file_name,
     script_path,
     script_text,
-    service_plan,
 )
 from contexts.render.common import b64 as encode_b64
 
+FORMAT = "cloud-init"
 PER_BOOT_DIR = "/var/lib/cloud/scripts/per-boot"
 
 
@@ -68,7 +71,7 @@ def build(ctx: Context) -> bytes:
             config[key] = doc[key]
     if "hostname" in doc:
         # /etc/hosts names the host (127.0.1.1 on Debian): its name resolves before any DNS knows
-        # it, which HTCondor and MPI need.
+        # it, which cluster software (batch systems, MPI) needs.
         config = {"hostname": config.pop("hostname"), "manage_etc_hosts": True, **config}
     if doc.get("users"):
         config["users"] = ["default", *(_user(ctx, user) for user in doc["users"])]
@@ -86,7 +89,8 @@ def build(ctx: Context) -> bytes:
         }
 
     plan = merge_plans(
-        service_plan(ctx, native=frozenset({"puppet", "ansible_pull"})),
+        cvmfs_plan(doc.get("cvmfs") or {}),
+        services.plan(ctx, FORMAT),
         env_plan(doc.get("env") or {}),
         files_plan(doc.get("files") or []),
     )
@@ -112,11 +116,8 @@ def build(ctx: Context) -> bytes:
     if files:
         config["write_files"] = [_write_file(f) for f in files]
 
-    services = ctx.services
-    if "puppet" in services:
-        config["puppet"] = _puppet(services["puppet"])
-    if "ansible_pull" in services:
-        config["ansible"] = _ansible(services["ansible_pull"])
+    for keys in services.native(ctx, FORMAT):
+        config.update(keys)
 
     steps = [(command_label(argv), argv) for argv in plan.commands]
     steps += [(f"script {script_file_name(i, s)}", [script_path(i, s)]) for i, s in once]
@@ -169,18 +170,6 @@ def _write_file(file: File) -> dict:
         out["content"] = file.content
     out.update(owner=file.owner, permissions=file.mode, defer=True)
     return out
-
-
-def _puppet(puppet: dict) -> dict:
-    agent = {key: puppet[key] for key in ("server", "environment", "certname") if puppet.get(key)}
-    return {"install": True, "conf": {"agent": agent}, "start_service": True}
-
-
-def _ansible(ansible: dict) -> dict:
-    pull = {"url": ansible["url"], "playbook_name": ansible.get("playbook") or "local.yml"}
-    if ansible.get("checkout"):
-        pull["checkout"] = ansible["checkout"]
-    return {"install_method": "distro", "package_name": "ansible", "pull": pull}
 
 
 def deep_merge(base, extra):

@@ -1,7 +1,7 @@
-"""What the three user-data formats share: quoting, passwords, and the services as files + commands.
+"""What the three user-data formats share: quoting, passwords, and plans of files + commands.
 
 Each format turns the same `Plan` (packages to install, files to write, commands to run) into its own
-syntax, so a service is described once here and the formats cannot drift apart.
+syntax, so a service (`contexts.services`) is described once and the formats cannot drift apart.
 """
 
 from __future__ import annotations
@@ -29,13 +29,6 @@ SHEBANGS = {"sh": "#!/bin/sh", "bash": "#!/bin/bash", "python": "#!/usr/bin/env 
 SUDO_RULE = "ALL=(ALL) NOPASSWD:ALL"
 
 CVMFS_DEFAULT_LOCAL = "/etc/cvmfs/default.local"
-CONDOR_CONFIG = "/etc/condor/config.d/50-context-portal.conf"
-CONDOR_PASSWORD_FILE = "/etc/condor/pool_password"  # noqa: S105 (a path)
-# Clear text for `condor_store_cred`, which writes the scrambled pool password file condor reads.
-CONDOR_PASSWORD_SOURCE = "/etc/condor/pool_password.source"  # noqa: S105 (a path)
-MPI_HOSTFILE = "/etc/mpi/hostfile"
-PROOF_CONFIG = "/etc/proof/context-portal.conf"
-GANGLIA_CONFIG = "/etc/ganglia/conf.d/context-portal.conf"
 ENV_FILE = "/etc/profile.d/context-portal.sh"
 
 
@@ -127,17 +120,13 @@ class Context:
             return REDACTED_HASH
         return secrets.password_hash(password, self.salt_seed, purpose)
 
-    @property
-    def services(self) -> dict:
-        return self.document.get("services") or {}
-
 
 def primary_group(user: dict) -> str:
     groups = user.get("groups") or []
     return groups[0] if groups else user["name"]
 
 
-# --- Services as files and commands --------------------------------------------------------------
+# --- Plans: files and commands --------------------------------------------------------------
 
 
 def cvmfs_plan(cvmfs: dict) -> Plan:
@@ -171,120 +160,6 @@ def cvmfs_extra_repository_files(repo: dict) -> list[File]:
     return files
 
 
-_CONDOR_DAEMONS = {
-    "master": "MASTER, COLLECTOR, NEGOTIATOR, SCHEDD",
-    "worker": "MASTER, STARTD",
-    "submit": "MASTER, SCHEDD",
-}
-
-
-def condor_plan(ctx: Context, condor: dict) -> Plan:
-    """A config.d file for the role, and the pool password stored through `condor_store_cred`."""
-    if not condor:
-        return Plan()
-    lines = ["# Written by Context Portal."]
-    if condor.get("master"):
-        lines.append(f"CONDOR_HOST = {condor['master']}")
-    lines.append(f"DAEMON_LIST = {_CONDOR_DAEMONS[condor['role']]}")
-    if condor.get("uid_domain"):
-        lines += [f"UID_DOMAIN = {condor['uid_domain']}", "TRUST_UID_DOMAIN = True"]
-    if condor.get("port_range"):
-        lines += [f"LOWPORT = {condor['port_range']['low']}", f"HIGHPORT = {condor['port_range']['high']}"]
-    files, commands = [], []
-    password = condor.get("pool_password")
-    if password:
-        lines += [
-            f"SEC_PASSWORD_FILE = {CONDOR_PASSWORD_FILE}",
-            "SEC_DAEMON_AUTHENTICATION = REQUIRED",
-            "SEC_DAEMON_INTEGRITY = REQUIRED",
-            "SEC_DAEMON_AUTHENTICATION_METHODS = PASSWORD",
-            "SEC_NEGOTIATOR_AUTHENTICATION = REQUIRED",
-            "SEC_NEGOTIATOR_AUTHENTICATION_METHODS = PASSWORD",
-            "SEC_CLIENT_AUTHENTICATION_METHODS = FS, PASSWORD",
-            "ALLOW_DAEMON = condor_pool@*",
-            "ALLOW_NEGOTIATOR = condor_pool@*",
-        ]
-        shown = secrets.REDACTED if ctx.redact else password
-        files.append(File(CONDOR_PASSWORD_SOURCE, shown, mode="0600", secret=not ctx.redact))
-        store = f'condor_store_cred -f {CONDOR_PASSWORD_FILE} -p "$(cat {CONDOR_PASSWORD_SOURCE})"'
-        commands.append(["sh", "-c", store])
-    files.insert(0, File(CONDOR_CONFIG, "\n".join(lines) + "\n"))
-    commands.append(["systemctl", "restart", "condor"])
-    return Plan(files=files, commands=commands)
-
-
-def puppet_plan(puppet: dict) -> Plan:
-    """For images without cloud-init's puppet module: install, point the agent, start it."""
-    if not puppet:
-        return Plan()
-    commands = [
-        ["puppet", "config", "set", "--section", "agent", key, puppet[key]]
-        for key in ("server", "environment", "certname")
-        if puppet.get(key)
-    ]
-    commands.append(["systemctl", "enable", "--now", "puppet"])
-    return Plan(packages=["puppet"], commands=commands)
-
-
-def ansible_pull_plan(ansible: dict) -> Plan:
-    if not ansible:
-        return Plan()
-    argv = ["ansible-pull", "--url", ansible["url"]]
-    if ansible.get("checkout"):
-        argv += ["--checkout", ansible["checkout"]]
-    argv.append(ansible.get("playbook") or "local.yml")
-    return Plan(packages=["ansible"], commands=[argv])
-
-
-def mpi_plan(mpi: dict | None, variables: dict) -> Plan:
-    """A hostfile with every address of the chosen roles (all roles when none are named).
-
-    A role without addresses (none launched, or scaled to zero) contributes no line.
-    """
-    if mpi is None:
-        return Plan()
-    roles = variables.get("roles") if isinstance(variables.get("roles"), dict) else {}
-    names = mpi.get("roles") or sorted(roles)
-    slots = mpi.get("slots", 1)
-    lines = []
-    for name in names:
-        role = roles.get(name)
-        addresses = role.get("addresses", []) if isinstance(role, dict) else []
-        lines += [f"{address} slots={slots}" for address in addresses if isinstance(address, str)]
-    content = "".join(line + "\n" for line in lines)
-    return Plan(files=[File(mpi.get("hostfile") or MPI_HOSTFILE, content)])
-
-
-def proof_plan(proof: dict) -> Plan:
-    """A sourceable facts file (role, master) for the site's PROOF on Demand setup."""
-    if not proof:
-        return Plan()
-    lines = ["# Written by Context Portal.", f"PROOF_ROLE={quote(proof['role'])}"]
-    if proof.get("master"):
-        lines.append(f"PROOF_MASTER={quote(proof['master'])}")
-    return Plan(files=[File(PROOF_CONFIG, "\n".join(lines) + "\n")])
-
-
-def ganglia_plan(ganglia: dict) -> Plan:
-    """A gmond.conf include that sends metrics to the collector (gmond includes conf.d/*.conf)."""
-    if not ganglia:
-        return Plan()
-    lines = ["/* Written by Context Portal. */"]
-    if ganglia.get("cluster_name"):
-        lines += ["cluster {", f"  name = {_gmond_string(ganglia['cluster_name'])}", "}"]
-    host, _, port = ganglia["collector"].rpartition(":")
-    if not (host and port.isdigit()):
-        host, port = ganglia["collector"], "8649"
-    lines += ["udp_send_channel {", f"  host = {_gmond_string(host)}", f"  port = {port}", "  ttl = 1", "}"]
-    return Plan(
-        files=[File(GANGLIA_CONFIG, "\n".join(lines) + "\n")], commands=[["systemctl", "restart", "gmond"]]
-    )
-
-
-def _gmond_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def env_plan(env: dict) -> Plan:
     if not env:
         return Plan()
@@ -309,21 +184,3 @@ def merge_plans(*plans: Plan) -> Plan:
         merged.files += plan.files
         merged.commands += plan.commands
     return merged
-
-
-def service_plan(ctx: Context, *, native: frozenset = frozenset()) -> Plan:
-    """Every service of the document as one plan; `native` names services the format does itself."""
-    services = ctx.services
-    builders = {
-        "condor": lambda cfg: condor_plan(ctx, cfg),
-        "puppet": puppet_plan,
-        "ansible_pull": ansible_pull_plan,
-        "mpi": lambda cfg: mpi_plan(cfg, ctx.variables),
-        "proof": proof_plan,
-        "ganglia": ganglia_plan,
-    }
-    plans = [] if "cvmfs" in native else [cvmfs_plan(ctx.document.get("cvmfs") or {})]
-    plans += [
-        build(services[name]) for name, build in builders.items() if name in services and name not in native
-    ]
-    return merge_plans(*plans)

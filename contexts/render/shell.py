@@ -20,6 +20,7 @@ The section functions are shared with the sh part of the `amiconfig` format.
 
 from __future__ import annotations
 
+from contexts import services
 from contexts.render import checkin as portal_checkin
 from contexts.render.common import (
     SUDO_RULE,
@@ -27,6 +28,7 @@ from contexts.render.common import (
     File,
     b64,
     command_label,
+    cvmfs_plan,
     env_plan,
     files_plan,
     merge_plans,
@@ -36,9 +38,9 @@ from contexts.render.common import (
     script_file_name,
     script_path,
     script_text,
-    service_plan,
 )
 
+FORMAT = "shell"
 BOOT_DIR = "/etc/context-portal/boot.d"
 BOOT_RUNNER = "/etc/context-portal/boot.sh"
 BOOT_UNIT = "/etc/systemd/system/context-portal-boot.service"
@@ -125,7 +127,12 @@ cp_once() {
 
 def build(ctx: Context) -> bytes:
     doc = ctx.document
-    plan = merge_plans(service_plan(ctx), env_plan(doc.get("env") or {}), files_plan(doc.get("files") or []))
+    plan = merge_plans(
+        cvmfs_plan(doc.get("cvmfs") or {}),
+        services.plan(ctx, FORMAT),
+        env_plan(doc.get("env") or {}),
+        files_plan(doc.get("files") or []),
+    )
     head = "#!/bin/sh\n# User-data from Context Portal (shell format): run as root at boot.\n" + HELPERS
     sections = [
         system_section(doc, hostname=True),
@@ -219,7 +226,7 @@ def system_section(doc: dict, *, hostname: bool) -> str:
 
 def hosts_lines(hostname: str) -> list[str]:
     """The host's name in /etc/hosts on 127.0.1.1 (as Debian and cloud-init do), replacing any
-    line there: the name resolves before any DNS knows it, which HTCondor and MPI need."""
+    line there: the name resolves before any DNS knows it, which cluster software (batch systems, MPI) needs."""
     names = " ".join(dict.fromkeys([hostname, hostname.split(".")[0]]))
     return [
         "sed -i '/^127\\.0\\.1\\.1[[:space:]]/d' /etc/hosts 2>/dev/null || :",

@@ -6,6 +6,7 @@ import pytest
 from contexts.forms import document_from_forms
 from contexts.profiles import plain_document
 from contexts.secrets import REDACTED
+from contexts.services import SERVICES
 from contexts.tests.profile_helpers import (
     POOL_PASSWORD,
     ROOT_PASSWORD,
@@ -61,9 +62,7 @@ def test_keys_the_form_has_no_field_for_are_kept():
             return []
 
     forms = {name: Blank({}) for name in ("general", "root", "packages", "cvmfs", "env", "advanced")}
-    forms.update(
-        {name: Blank(None) for name in ("condor", "puppet", "ansible_pull", "mpi", "proof", "ganglia")}
-    )
+    forms.update({name: Blank(None) for name in SERVICES})
     forms.update({name: Blank([]) for name in ("users", "cvmfs_extra", "files", "scripts")})
     current = {"schema": 1, "timezone": "UTC", "x_future": {"a": 1}, "services": {"slurm": {"role": "x"}}}
     assert document_from_forms(current, forms) == {

@@ -1,0 +1,137 @@
+"""HTCondor: a config.d file for the node's role, and the pool password stored for condor.
+
+The pool password never goes into amiconfig's `condor_secret` (that would put it in clear text):
+in every format it travels base64-encoded into a root-only file, from which `condor_store_cred`
+writes the scrambled file HTCondor reads. amiconfig's `[condor]` section gets the rest.
+"""
+
+from __future__ import annotations
+
+from django import forms
+
+from contexts.forms_sections import compact, optional, secret
+from contexts.render.common import Context, File, Plan
+from contexts.secrets import REDACTED
+from contexts.services.base import Secret, Service, ServiceForm
+
+CONFIG = "/etc/condor/config.d/50-context-portal.conf"
+PASSWORD_FILE = "/etc/condor/pool_password"  # noqa: S105 (a path)
+# Clear text for `condor_store_cred`, which writes the scrambled pool password file condor reads.
+PASSWORD_SOURCE = "/etc/condor/pool_password.source"  # noqa: S105 (a path)
+
+_DAEMONS = {
+    "master": "MASTER, COLLECTOR, NEGOTIATOR, SCHEDD",
+    "worker": "MASTER, STARTD",
+    "submit": "MASTER, SCHEDD",
+}
+_PASSWORD_SECURITY = [
+    f"SEC_PASSWORD_FILE = {PASSWORD_FILE}",
+    "SEC_DAEMON_AUTHENTICATION = REQUIRED",
+    "SEC_DAEMON_INTEGRITY = REQUIRED",
+    "SEC_DAEMON_AUTHENTICATION_METHODS = PASSWORD",
+    "SEC_NEGOTIATOR_AUTHENTICATION = REQUIRED",
+    "SEC_NEGOTIATOR_AUTHENTICATION_METHODS = PASSWORD",
+    "SEC_CLIENT_AUTHENTICATION_METHODS = FS, PASSWORD",
+    "ALLOW_DAEMON = condor_pool@*",
+    "ALLOW_NEGOTIATOR = condor_pool@*",
+]
+
+
+def plan(ctx: Context, condor: dict) -> Plan:
+    """A config.d file for the role, and the pool password stored through `condor_store_cred`."""
+    lines = ["# Written by Context Portal."]
+    if condor.get("master"):
+        lines.append(f"CONDOR_HOST = {condor['master']}")
+    lines.append(f"DAEMON_LIST = {_DAEMONS[condor['role']]}")
+    if condor.get("uid_domain"):
+        lines += [f"UID_DOMAIN = {condor['uid_domain']}", "TRUST_UID_DOMAIN = True"]
+    if condor.get("port_range"):
+        lines += [f"LOWPORT = {condor['port_range']['low']}", f"HIGHPORT = {condor['port_range']['high']}"]
+    files, commands = [], []
+    password = condor.get("pool_password")
+    if password:
+        lines += _PASSWORD_SECURITY
+        shown = REDACTED if ctx.redact else password
+        files.append(File(PASSWORD_SOURCE, shown, mode="0600", secret=not ctx.redact))
+        store = f'condor_store_cred -f {PASSWORD_FILE} -p "$(cat {PASSWORD_SOURCE})"'
+        commands.append(["sh", "-c", store])
+    files.insert(0, File(CONFIG, "\n".join(lines) + "\n"))
+    commands.append(["systemctl", "restart", "condor"])
+    return Plan(files=files, commands=commands)
+
+
+def amiconfig_pairs(condor: dict) -> list:
+    pairs = [("condor_master", condor.get("master")), ("uid_domain", condor.get("uid_domain"))]
+    if condor.get("port_range"):
+        pairs += [("lowport", condor["port_range"]["low"]), ("highport", condor["port_range"]["high"])]
+    return pairs
+
+
+def problems(condor: dict) -> list[str]:
+    ports = condor.get("port_range")
+    if ports and ports["low"] > ports["high"]:
+        return ["services.condor.port_range: low must not be above high"]
+    return []
+
+
+class CondorForm(ServiceForm):
+    key_field, label = "role", "HTCondor"
+    secrets = ("pool_password",)
+    role = forms.ChoiceField(
+        label="Role",
+        required=False,
+        choices=[("", "— not used —"), ("master", "master"), ("worker", "worker"), ("submit", "submit")],
+    )
+    master = optional("Central manager", "Usually {{ roles.master.address }}")
+    pool_password = secret("Pool password")
+    clear_pool_password = forms.BooleanField(label="Clear the stored pool password", required=False)
+    uid_domain = optional("UID domain")
+    port_low = forms.IntegerField(label="Lowest port", required=False, min_value=1024, max_value=65535)
+    port_high = forms.IntegerField(label="Highest port", required=False, min_value=1024, max_value=65535)
+
+    @staticmethod
+    def initial(condor):
+        condor = condor or {}
+        ports = condor.get("port_range") or {}
+        return {
+            **{k: condor.get(k, "") for k in ("role", "master", "uid_domain")},
+            "port_low": ports.get("low"),
+            "port_high": ports.get("high"),
+            "pool_password_set": bool(condor.get("pool_password")),
+        }
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("port_low") is None) != (data.get("port_high") is None):
+            self.add_error("port_high", "Give both ends of the port range, or neither.")
+        return data
+
+    def settings(self, stored):
+        data = self.cleaned_data
+        ports = {"low": data["port_low"], "high": data["port_high"]} if data["port_low"] else {}
+        return compact(
+            {
+                "role": data["role"],
+                "master": data["master"],
+                "pool_password": self.secret_value("pool_password", stored, "services.condor.pool_password"),
+                "uid_domain": data["uid_domain"],
+                "port_range": ports,
+            }
+        )
+
+
+SERVICE = Service(
+    "condor",
+    CondorForm,
+    plan,
+    amiconfig=amiconfig_pairs,
+    secrets=(
+        Secret(
+            "pool_password",
+            "the HTCondor pool password",
+            derived_from="htcondor pool password",
+            stand_in="a pool password",
+        ),
+    ),
+    problems=problems,
+)
