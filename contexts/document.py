@@ -6,18 +6,36 @@ the same list is shown on the form, returned by the API and printed by `render_p
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError, validators
 
 from contexts.templating import check_templates, format_path
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "profile-v1.schema.json"
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
-_validator = Draft202012Validator(SCHEMA)
+
+
+@functools.cache
+def _python_pattern(pattern: str) -> re.Pattern:
+    # A schema's patterns are ECMA-262's: a final `$` ends the text. Python's `$` also matches
+    # before a final line break, so "web\n" would pass as a one-line host name.
+    return re.compile(
+        pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
+    )
+
+
+def _pattern(validator, pattern, instance, schema):
+    if validator.is_type(instance, "string") and not _python_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_validator = validators.extend(Draft202012Validator, {"pattern": _pattern})(SCHEMA)
 
 # Bigger YAML than this is refused before parsing: no provider takes user-data over 64 KiB,
 # and a document carries at most a few of them.

@@ -130,3 +130,17 @@ def test_values_json_cannot_store_are_refused_with_a_message(text):
     with pytest.raises(DocumentInvalid) as caught:
         parse_yaml(text)
     assert "only text, numbers" in caught.value.messages[0]
+
+
+@pytest.mark.parametrize(
+    ("document", "where"),
+    [
+        ({"schema": 1, "hostname": "web\n"}, "hostname"),
+        ({"schema": 1, "users": [{"name": "alice", "gecos": "Alice\n"}]}, "users[0].gecos"),
+        ({"schema": 1, "env": {"SITE": "cern\n"}}, "env.SITE"),
+    ],
+)
+def test_a_one_line_value_ending_in_a_line_break_is_refused(document, where):
+    """The schema's patterns mean what JSON Schema says: `$` ends the text (Python's `$` also
+    matched before a final line break)."""
+    assert [p for p in validate(document) if p.startswith(f"{where}:")], validate(document)
