@@ -21,6 +21,7 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from clusters import launcher
+from clusters.access import get_cluster_for_user, get_definition_for_user
 from clusters.definitions import definition_problems, definition_roles, role_data, save_roles
 from clusters.models import (
     Cloud,
@@ -34,8 +35,6 @@ from clusters.models import (
 from clusters.models.definitions import role_name_validator
 from clusters.models.launches import summary
 from clusters.queues import unserved_queues
-from clusters.views.definitions import get_definition_for_user
-from clusters.views.launches import get_cluster_for_user
 from contexts.models import Profile, Visibility
 from portal.api import error_messages, invalid
 

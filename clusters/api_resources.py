@@ -18,11 +18,11 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
+from clusters.access import get_cloud_for_user
 from clusters.forms import ENDPOINT_FIELDS, PARAM_PREFIX, CloudForm, ImageForm
 from clusters.models import DEFAULT_QUEUE, CheckState, Cloud, Image, ServiceOffering
 from clusters.providers import PROVIDERS, provider_class
 from clusters.tasks import start_check
-from clusters.views.clouds import get_cloud_for_user
 from portal.api import ERROR, INVALID, error_messages, invalid
 from portal.converters import is_id
 

@@ -18,6 +18,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from contexts import marketplace
+from contexts.access import get_profile_for_user
 from contexts.document import DocumentInvalid
 from contexts.models import Profile, Visibility
 from contexts.preview import GZIP_MAGIC
@@ -25,7 +26,6 @@ from contexts.profiles import add_revision, create_profile, render_revision, set
 from contexts.render import FORMATS, PROVIDER_LIMITS, RenderError
 from contexts.secrets import SecretError
 from contexts.templating import VariableError, parse_variables
-from contexts.views import get_profile_for_user
 from portal.api import ERROR, INVALID, IgnoreFormatParameter, PlainTextRenderer, error_messages, invalid
 from portal.converters import is_id
 

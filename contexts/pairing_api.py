@@ -21,7 +21,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from contexts import pairing
-from contexts.views import get_profile_for_user
+from contexts.access import get_profile_for_user
 from portal import api_schema
 from portal.api import JSONParser
 

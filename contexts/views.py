@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header, urlencode
 from django.views.decorators.cache import never_cache
 
+from contexts.access import get_profile_for_user
 from contexts.diff import revision_diff
 from contexts.document import DocumentInvalid, dump_yaml
 from contexts.forms import ProfileCreateForm, ProfileEditor, ProfileMetaForm, YamlForm
@@ -20,13 +21,6 @@ from contexts.preview import preview_form, render_output, render_outputs
 from contexts.profiles import add_revision, shown_document
 from contexts.render import FORMATS
 from portal.deletion import delete_or_explain
-
-
-def get_profile_for_user(request, profile_id, *, write=False) -> Profile:
-    profile = get_object_or_404(Profile.objects.select_related("owner", "latest"), pk=profile_id)
-    if profile.owner_id == request.user.id or (profile.is_public and not write):
-        return profile
-    raise Http404("No such profile.")
 
 
 def _save_revision(request, profile, document, message) -> list[str]:

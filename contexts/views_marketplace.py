@@ -9,23 +9,15 @@ so the marketplace never shows what its owner has not published.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from contexts import marketplace
+from contexts.access import get_public_profile
 from contexts.models import Profile, Star
 from contexts.preview import preview_form, render_outputs
 from contexts.profiles import shown_document
-
-
-def get_public_profile(profile_id) -> Profile:
-    related = ("owner", "latest", "forked_from__profile__owner")
-    profile = get_object_or_404(Profile.objects.select_related(*related), pk=profile_id)
-    if not profile.is_public:
-        raise Http404("No such profile.")
-    return profile
 
 
 def browse(request, kind, queryset_for, sorts, default_sort):

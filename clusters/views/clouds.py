@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from kombu.exceptions import OperationalError
 
+from clusters.access import get_cloud_for_user
 from clusters.agents import agent_command, agent_toml
 from clusters.forms import CloudForm, ImageForm
 from clusters.models import Cloud
@@ -25,13 +26,6 @@ from clusters.providers import PROVIDERS, provider_class
 from clusters.queues import queue_status, queues_in_use
 from clusters.tasks import start_check
 from portal.deletion import delete_or_explain
-
-
-def get_cloud_for_user(request, cloud_id, *, write=False) -> Cloud:
-    cloud = get_object_or_404(Cloud.objects.select_related("owner"), pk=cloud_id)
-    if cloud.owner_id == request.user.id or (cloud.is_site_wide and (request.user.is_staff or not write)):
-        return cloud
-    raise Http404("No such cloud.")
 
 
 def _is_live(request) -> bool:

@@ -10,22 +10,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Sum
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 
 from clusters import topology
+from clusters.access import get_definition_for_user
 from clusters.definitions import definition_problems, definition_roles, role_data, role_shape
 from clusters.forms_definitions import DefinitionForm, role_formset
 from clusters.models import ClusterDefinition, Role
 from contexts.models import Visibility
-
-
-def get_definition_for_user(request, definition_id, *, write=False) -> ClusterDefinition:
-    definition = get_object_or_404(ClusterDefinition.objects.select_related("owner"), pk=definition_id)
-    if definition.owner_id == request.user.id or (definition.is_public and not write):
-        return definition
-    raise Http404("No such cluster definition.")
 
 
 @login_required

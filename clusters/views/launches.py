@@ -7,13 +7,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from clusters import launcher
+from clusters.access import get_cluster_for_user, get_definition_for_user
 from clusters.forms_launches import LaunchForm, ScaleForm
-from clusters.models import Cluster, ClusterDefinition, ClusterState, Instance, InstanceState
+from clusters.models import Cluster, ClusterState, Instance, InstanceState
 from clusters.models.launches import UP_STATES, summary
 from clusters.queues import unserved_queues
 
@@ -32,23 +32,9 @@ INSTANCE_COLUMNS = (
 )
 
 
-def get_cluster_for_user(request, cluster_id) -> Cluster:
-    cluster = get_object_or_404(Cluster, pk=cluster_id)
-    if cluster.owner_id != request.user.id:
-        raise Http404("No such cluster.")
-    return cluster
-
-
-def _launchable_definition(request, definition_id) -> ClusterDefinition:
-    definition = get_object_or_404(ClusterDefinition, pk=definition_id)
-    if definition.owner_id != request.user.id and not definition.is_public:
-        raise Http404("No such definition.")
-    return definition
-
-
 @login_required
 def cluster_launch(request, definition_id):
-    definition = _launchable_definition(request, definition_id)
+    definition = get_definition_for_user(request, definition_id)
     roles = list(definition.roles.all())
     form = LaunchForm(
         request.POST or None, user=request.user, roles=roles, initial={"name": definition.name[:40]}
