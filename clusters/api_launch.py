@@ -22,20 +22,26 @@ from rest_framework.response import Response
 
 from clusters import launcher
 from clusters.access import get_cluster_for_user, get_definition_for_user
-from clusters.definitions import definition_problems, definition_roles, role_data, save_roles
+from clusters.definitions import (
+    definition_problems,
+    definition_roles,
+    role_data,
+    save_roles,
+    usable_images,
+    usable_offerings,
+    usable_profiles,
+)
 from clusters.models import (
     Cloud,
     Cluster,
     ClusterDefinition,
     ClusterState,
-    Image,
     Role,
-    ServiceOffering,
 )
 from clusters.models.definitions import role_name_validator
 from clusters.models.launches import summary
 from clusters.queues import unserved_queues
-from contexts.models import Profile, Visibility
+from contexts.models import Visibility
 from portal.api import error_messages, invalid
 
 MAX_COUNT = 10000
@@ -73,9 +79,7 @@ class RoleSerializer(serializers.Serializer):
         missing = [name for name in ("name", "profile", "image") if name not in data]
         if missing:
             raise serializers.ValidationError(dict.fromkeys(missing, "This field is required."))
-        profile = Profile.objects.filter(
-            Q(owner=user) | Q(visibility=Visibility.PUBLIC), pk=data["profile"]
-        ).first()
+        profile = usable_profiles(user).filter(pk=data["profile"]).first()
         if profile is None:
             raise serializers.ValidationError({"profile": f"no profile {data['profile']} you can use"})
         revision = None
@@ -87,12 +91,18 @@ class RoleSerializer(serializers.Serializer):
                 )
         offering = None
         if data.get("offering"):
-            offering = ServiceOffering.objects.filter(name=data["offering"], active=True).first()
+            definition = self.context.get("definition")
+            stored = (
+                definition.roles.filter(name=data["name"]).first() if definition and definition.pk else None
+            )
+            offering = (
+                usable_offerings(stored.offering if stored else None).filter(name=data["offering"]).first()
+            )
             if offering is None:
                 raise serializers.ValidationError(
                     {"offering": f"no active offering named {data['offering']!r}"}
                 )
-        image = Image.objects.filter(pk=data["image"], cloud__in=Cloud.objects.usable_by(user)).first()
+        image = usable_images(user).filter(pk=data["image"]).first()
         if image is None:
             raise serializers.ValidationError({"image": f"no image {data['image']} on a cloud you can use"})
         return {
@@ -171,7 +181,8 @@ def definition_detail(request, definition_id: int):
 
 
 def _save_definition(request, definition: ClusterDefinition, *, partial: bool) -> Response:
-    serializer = DefinitionSerializer(data=request.data, partial=partial, context={"user": request.user})
+    context = {"user": request.user, "definition": definition}
+    serializer = DefinitionSerializer(data=request.data, partial=partial, context=context)
     if not serializer.is_valid():
         return refused_input(serializer)
     data = serializer.validated_data

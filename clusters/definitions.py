@@ -8,10 +8,12 @@ data holds — so a definition can be checked before anything is saved.
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 
 from clusters import preflight
-from clusters.models import ClusterDefinition, Role
+from clusters.models import Cloud, ClusterDefinition, Image, Role, ServiceOffering
 from clusters.topology import RoleShape, problems
+from contexts.models import Profile, Visibility
 from contexts.profiles import shown_document
 from contexts.templating import referenced_roles, templated_roles
 
@@ -27,6 +29,24 @@ ROLE_FIELDS = (
     "max_count",
     "depends_on",
 )
+
+
+# What a role may use, for the editor's choices and the API's checks alike.
+
+
+def usable_profiles(user) -> QuerySet:
+    """The user's own profiles and everyone's public ones."""
+    return Profile.objects.filter(Q(owner=user) | Q(visibility=Visibility.PUBLIC))
+
+
+def usable_offerings(kept: ServiceOffering | None = None) -> QuerySet:
+    """Active offerings; a role keeps the one it has (`kept`) even after it was made inactive."""
+    return ServiceOffering.objects.filter(Q(active=True) | (Q(pk=kept.pk) if kept else Q(pk__in=[])))
+
+
+def usable_images(user) -> QuerySet:
+    """The images of the clouds the user may launch on."""
+    return Image.objects.filter(cloud__in=Cloud.objects.usable_by(user))
 
 
 def definition_roles(definition: ClusterDefinition) -> list[Role]:

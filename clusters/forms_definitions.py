@@ -11,11 +11,16 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.db.models import Q
 
-from clusters.definitions import ROLE_FIELDS, definition_problems, save_roles
-from clusters.models import Cloud, ClusterDefinition, Image, Role, ServiceOffering
-from contexts.models import Profile, Visibility
+from clusters.definitions import (
+    ROLE_FIELDS,
+    definition_problems,
+    save_roles,
+    usable_images,
+    usable_offerings,
+    usable_profiles,
+)
+from clusters.models import ClusterDefinition, Role
 
 
 class DefinitionForm(forms.ModelForm):
@@ -91,16 +96,12 @@ class RoleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["profile"] = ProfileChoiceField(
             user,
-            queryset=Profile.objects.filter(Q(owner=user) | Q(visibility=Visibility.PUBLIC))
-            .select_related("owner", "latest")
-            .order_by("name", "pk"),
+            queryset=usable_profiles(user).select_related("owner", "latest").order_by("name", "pk"),
         )
-        # Inactive offerings cannot be chosen for new roles; a role keeps the one it has.
-        kept = Q(pk=self.instance.offering_id) if self.instance.offering_id else Q()
-        self.fields["offering"].queryset = ServiceOffering.objects.filter(Q(active=True) | kept)
+        self.fields["offering"].queryset = usable_offerings(self.instance.offering)
         self.fields["offering"].help_text = "A size by name, mapped to each cloud's own size."
         self.fields["image"] = ImageChoiceField(
-            queryset=Image.objects.filter(cloud__in=Cloud.objects.usable_by(user)).select_related("cloud"),
+            queryset=usable_images(user).select_related("cloud"),
             help_text="On another cloud, the image of the same name there is used.",
         )
         if self.instance.pinned_revision_id:

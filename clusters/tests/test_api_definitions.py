@@ -155,6 +155,21 @@ def test_a_role_keeps_its_id_across_saves_through_the_api_as_through_the_page(al
     assert list(definition.roles.values_list("name", "pk")) == [("master", ids["master"])]
 
 
+def test_a_role_keeps_an_offering_made_inactive_as_in_the_editor_but_a_new_role_cannot_take_it(alice, parts):
+    """One set of choice rules for the page and the API (clusters.definitions.usable_*)."""
+    client = api_client(alice)
+    created = client.post(URL, body(parts), format="json").json()
+    parts["offering"].active = False
+    parts["offering"].save()
+    data = body(parts)
+    assert client.put(f"{URL}{created['id']}/", data, format="json").status_code == 200
+    data["roles"][0]["name"] = "head"  # a new role (the master's row goes): it may not take it
+    data["roles"][1]["depends_on"] = ["head"]
+    answer = client.put(f"{URL}{created['id']}/", data, format="json")
+    assert answer.status_code == 400
+    assert "no active offering named 'small'" in str(answer.json())
+
+
 def test_it_checks_a_change_like_a_creation(alice, parts):
     client = api_client(alice)
     created = client.post(URL, body(parts), format="json").json()
