@@ -104,11 +104,6 @@ def sync_cloud(cloud: Cloud) -> SyncResult:
     return result
 
 
-def suggest_size(offering: ServiceOffering, cloud: Cloud) -> CloudSize | None:
-    """The synced size of `cloud` closest to the offering, or None when it has no usable size."""
-    return closest_size(offering, cloud.sizes.all())
-
-
 def closest_size(offering: ServiceOffering, sizes) -> CloudSize | None:
     """The size in `sizes` closest to the offering, or None when none is usable.
 

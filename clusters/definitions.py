@@ -109,10 +109,6 @@ def role_shape(data: dict) -> RoleShape:
     )
 
 
-def role_shapes(definition: ClusterDefinition) -> list[RoleShape]:
-    return [role_shape(role_data(role)) for role in definition_roles(definition)]
-
-
 def definition_problems(definition: ClusterDefinition, roles_data: list[dict] | None = None) -> list[str]:
     """Everything that keeps the definition from launching, as messages; [] when it can.
 

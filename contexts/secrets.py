@@ -140,11 +140,6 @@ def secrets_set(document: dict) -> set[str]:
     return {name for c, k, name in secret_slots(document) if c[k] not in (None, "")}
 
 
-def plaintexts(document: dict) -> list[str]:
-    """The clear-text secret values of a plain document (tests assert none leaks)."""
-    return [c[k] for c, k, _name in secret_slots(document) if isinstance(c[k], str) and c[k]]
-
-
 def password_hash(password: str, salt_seed: bytes, purpose: str) -> str:
     """SHA-512 crypt hash (`$6$`), with a salt derived from `salt_seed` and `purpose`.
 

@@ -146,7 +146,3 @@ class Instance(models.Model):
 
     def __str__(self):
         return self.name
-
-    @property
-    def is_live(self) -> bool:
-        return self.state in LIVE_STATES

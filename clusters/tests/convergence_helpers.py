@@ -37,6 +37,7 @@ from clusters.models import (
     Role,
     ServiceOffering,
 )
+from clusters.models.launches import LIVE_STATES
 from clusters.tests.fault_helpers import WorkerProcess, Workers
 from clusters.tests.launch_helpers import cloud_with_offering
 from clusters.userdata import dns_label
@@ -503,7 +504,7 @@ def compare(ec2, cloud, clusters: list[Cluster]) -> Comparison:
     nodes = cloud_nodes(ec2, cloud, LIVE_NODE_STATES)
     instances = list(Instance.objects.filter(cloud=cloud).order_by("cluster_id", "role", "index"))
     by_token = {str(i.idempotency_token): i for i in instances}
-    live = [i for i in instances if i.is_live]
+    live = [i for i in instances if i.state in LIVE_STATES]
     live_node_ids = [i.node_id for i in live if i.node_id]
     found = Comparison(live_nodes=len(nodes))
     for node_id, node in sorted(nodes.items()):

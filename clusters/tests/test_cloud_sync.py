@@ -44,5 +44,5 @@ def test_synced_ec2_sizes_give_sensible_suggestions(alice, moto_ec2):
     cloud = cloud_from_config(alice, moto_ec2.config())
     clouds.sync_cloud(cloud)
     medium = ServiceOffering.objects.create(name="medium", vcpus=2, ram_mb=4096)
-    size = clouds.suggest_size(medium, cloud)
+    size = clouds.closest_size(medium, cloud.sizes.all())
     assert size.vcpus == 2 and size.ram_mb == 4096

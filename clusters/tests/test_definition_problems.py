@@ -3,7 +3,7 @@ them: checked on roles about to be saved (dicts of Role fields) or on the stored
 
 import pytest
 
-from clusters.definitions import definition_problems, role_shapes
+from clusters.definitions import definition_problems, definition_roles, role_data, role_shape
 from clusters.models import ClusterDefinition
 from clusters.tests.definition_helpers import (
     WORKER_DOCUMENT,
@@ -78,7 +78,7 @@ def test_role_shapes_label_each_role_with_its_offering_or_size(alice, parts):
         {"name": "worker", "profile": parts["profile"], "image": parts["image"], "size": "t2.micro", "count": 3,
          "depends_on": ["master"]},
     ])  # fmt: skip
-    shapes = role_shapes(definition)
+    shapes = [role_shape(role_data(role)) for role in definition_roles(definition)]
     assert [(s.name, s.count, s.label, s.depends_on) for s in shapes] == [
         ("master", 1, "medium", []), ("worker", 3, "t2.micro", ["master"])]  # fmt: skip
 
@@ -90,4 +90,7 @@ def test_role_shapes_take_the_needed_roles_from_the_pinned_revision_else_the_lat
     fields = {"profile": profile, "image": parts["image"], "offering": parts["offering"]}
     definition = make_definition(alice, roles=[{"name": "pinned", "pinned_revision": first, **fields},
                                                {"name": "latest", **fields}])  # fmt: skip
-    assert [s.needs_roles for s in role_shapes(definition)] == [{"master"}, set()]
+    assert [role_shape(role_data(role)).needs_roles for role in definition_roles(definition)] == [
+        {"master"},
+        set(),
+    ]

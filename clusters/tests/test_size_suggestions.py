@@ -1,6 +1,6 @@
 import pytest
 
-from clusters.clouds import closest_size, suggest_mappings, suggest_size
+from clusters.clouds import closest_size, suggest_mappings
 from clusters.models import CloudSize, ServiceOffering, SizeMapping
 from clusters.tests.cloud_helpers import make_cloud
 
@@ -39,7 +39,7 @@ def _offering(name, vcpus, ram_mb):
 def test_it_suggests_the_closest_size_not_smaller_than_asked(alice, vcpus, ram_mb, expected):
     cloud = make_cloud(alice)
     _sizes(cloud)
-    assert suggest_size(_offering("x", vcpus, ram_mb), cloud).size_id == expected
+    assert closest_size(_offering("x", vcpus, ram_mb), cloud.sizes.all()).size_id == expected
 
 
 def test_sizes_of_unknown_shape_are_never_suggested():
@@ -49,7 +49,7 @@ def test_sizes_of_unknown_shape_are_never_suggested():
 
 @pytest.mark.django_db
 def test_a_cloud_without_synced_sizes_gets_no_suggestion(alice):
-    assert suggest_size(_offering("small", 1, 2048), make_cloud(alice)) is None
+    assert closest_size(_offering("small", 1, 2048), make_cloud(alice).sizes.all()) is None
 
 
 @pytest.mark.django_db

@@ -13,6 +13,11 @@ from contexts.tests.render_samples import EXAMPLES, SALT_SEED, VARIABLES, exampl
 HASH = re.compile(rb"\$6\$[./0-9A-Za-z]{1,16}\$[./0-9A-Za-z]{86}")
 
 
+def plaintexts(document: dict) -> list[str]:
+    """The clear-text secret values of a plain document (none may leak)."""
+    return [c[k] for c, k, _name in secrets.secret_slots(document) if isinstance(c[k], str) and c[k]]
+
+
 def all_outputs(**options):
     for name in EXAMPLES:
         for fmt in FORMATS:
@@ -28,7 +33,7 @@ def test_examples_carry_every_kind_of_secret():
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_no_clear_text_secret_appears_in_any_output(name, fmt):
     output = render_example(name, fmt)
-    for plain in secrets.plaintexts(example(name)):
+    for plain in plaintexts(example(name)):
         assert plain.encode() not in output
 
 
@@ -41,7 +46,7 @@ def test_redacted_output_has_neither_secrets_nor_hashes(name, fmt, monkeypatch):
     monkeypatch.setattr(secrets, "password_hash", refuse)
     document = secrets.redact(example(name))
     output = render(document, VARIABLES, fmt, salt_seed=SALT_SEED, redact=True)
-    for plain in secrets.plaintexts(example(name)):
+    for plain in plaintexts(example(name)):
         assert plain.encode() not in output
         assert base64.b64encode(plain.encode()) not in output
     assert not HASH.search(output)
