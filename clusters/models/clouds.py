@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from clusters.providers.base import CloudConfig
-from contexts.render import FORMATS
+from contexts import render
 from portal.crypto import DecryptionError, decrypt, decrypt_json, encrypt, encrypt_json
 
 DEFAULT_QUEUE = "default"
@@ -230,6 +230,11 @@ class CloudSize(models.Model):
         return f"{self.size_id} ({self.vcpus or '?'} vCPU, {self.ram_mb or '?'} MiB)"
 
 
+def user_data_formats() -> list[tuple[str, str]]:
+    """The formats the renderers know, asked when needed: a new format needs no migration."""
+    return [(fmt, fmt) for fmt in render.FORMATS]
+
+
 class Image(models.Model):
     """A logical image name on one cloud, and the user-data format the image understands (docs/user-data.md)."""
 
@@ -239,10 +244,7 @@ class Image(models.Model):
         "provider id", max_length=255, help_text="The cloud's image id, e.g. ami-…"
     )
     format = models.CharField(
-        "user-data format",
-        max_length=20,
-        choices=[(fmt, fmt) for fmt in FORMATS],
-        default=FORMATS[0],
+        "user-data format", max_length=20, choices=user_data_formats, default="cloud-init"
     )
 
     class Meta:

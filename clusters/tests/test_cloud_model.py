@@ -71,3 +71,16 @@ def test_site_wide_cloud_names_are_unique_too(alice):
 def test_usable_by_means_own_and_site_wide(alice, bob):
     own, site, _other = make_cloud(alice, name="a"), make_cloud(None, name="s"), make_cloud(bob, name="b")
     assert set(Cloud.objects.usable_by(alice)) == {own, site}
+
+
+@pytest.mark.django_db
+def test_a_new_user_data_format_needs_no_migration(monkeypatch):
+    """Images take the formats the renderers know when asked (clusters.models.user_data_formats)."""
+    from django.core.management import call_command
+
+    from clusters.models import Image
+    from contexts import render
+
+    monkeypatch.setattr(render, "FORMATS", (*render.FORMATS, "ignition"))
+    assert ("ignition", "ignition") in Image._meta.get_field("format").choices
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)  # exits 1 when one is needed
