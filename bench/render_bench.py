@@ -1,7 +1,9 @@
 """Render 1,000 instances' user-data of the htcondor-worker example in every format (docs/performance.md).
 
 Usage: .venv/bin/python bench/render_bench.py [--instances N]
-Target: 1,000 instances in at most 1 s per format.
+Target: 1,000 instances in at most 1 s per format. Each row says whether it met it; like every
+benchmark here it is a measurement, not a test: it exits non-zero only when rendering fails, never
+for a machine that was slow that minute (a rendering slower than before shows in the table).
 """
 
 from __future__ import annotations
@@ -42,19 +44,21 @@ def main() -> int:
     variables = [variables_for(i) for i in range(args.instances)]
     salt_seed = b"bench-revision-salt"
 
-    print(f"{'format':<12} {'instances':>9} {'total s':>9} {'per instance ms':>16} {'bytes':>7}")
-    slow = False
+    print(
+        f"{'format':<12} {'instances':>9} {'total s':>9} {'per instance ms':>16} {'bytes':>7} {'target met':>10}"
+    )
     for fmt in FORMATS:
         render(document, variables[0], fmt, salt_seed=salt_seed)  # warm the template and hash caches
         started = time.perf_counter()
         for instance_variables in variables:
             output = render(document, instance_variables, fmt, salt_seed=salt_seed, provider="ec2")
         total = time.perf_counter() - started
-        slow |= total > TARGET_SECONDS * args.instances / 1000
+        met = "yes" if total <= TARGET_SECONDS * args.instances / 1000 else "no"
         print(
             f"{fmt:<12} {args.instances:>9} {total:>9.3f} {total * 1000 / args.instances:>16.3f} {len(output):>7}"
+            f" {met:>10}"
         )
-    return 1 if slow else 0
+    return 0
 
 
 if __name__ == "__main__":
