@@ -39,8 +39,6 @@ S = InstanceState
 # A cloud is listed each cycle while one of its instances is watched and sent (not only waiting to
 # be), or failed with a node not yet seen gone.
 LISTED_FOR = tuple(state for state in WATCHED_STATES if state != S.REQUESTED)
-# How long a cloud's list may take to come back before the next cycle lists it anyway.
-CYCLE_TIMEOUT = 120
 
 
 def _apply_node(instance: Instance, node: dict) -> None:
@@ -170,14 +168,15 @@ def monitor_cloud(cloud: Cloud) -> None:
 def monitor_clouds() -> int:
     """One monitoring cycle: one list task per cloud that has instances to watch — unless the cloud's
     last list has not been recorded yet (a slow cloud, a long queue): cycles never pile up. A list
-    that was lost holds its cloud back for CYCLE_TIMEOUT at most."""
+    that was lost (its report dropped, its worker killed) holds its cloud back for
+    MONITOR_CYCLE_TIMEOUT seconds at most."""
     clouds = Cloud.objects.filter(
         Q(instances__state__in=LISTED_FOR) | _failed_with_node("instances__")
     ).distinct()
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     count = 0
     for cloud in clouds:
-        if client.set(_cycle_key(cloud.pk), 1, nx=True, ex=CYCLE_TIMEOUT):
+        if client.set(_cycle_key(cloud.pk), 1, nx=True, ex=settings.MONITOR_CYCLE_TIMEOUT):
             monitor_cloud(cloud)
             count += 1
     return count

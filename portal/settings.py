@@ -30,6 +30,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 # A launching instance with no node after this many seconds had its create message lost: resend.
 LAUNCH_STALE_AFTER = env.int("LAUNCH_STALE_AFTER", default=600)
+# How long a cloud's node list may take to come back before the next monitor cycle lists it anyway
+# (one list per cloud in flight: cycles never pile up behind a slow cloud).
+MONITOR_CYCLE_TIMEOUT = env.int("MONITOR_CYCLE_TIMEOUT", default=120)
 # A cloud's list may not show a node made this many seconds before the list was asked (EC2's
 # listings are eventually consistent): only then does a node missing from a list count as gone.
 NODE_LIST_LAG = env.int("NODE_LIST_LAG", default=15)
