@@ -25,10 +25,12 @@ cloud_config:
 
 
 def refusal(text: str, seconds: float = 1) -> list[str]:
-    started = time.perf_counter()
+    """The refusal's messages; the work it cost is this process's CPU time, which a busy machine
+    does not inflate as it does the wall clock (CI saw 4.2 s of wall for a 1 s refusal)."""
+    started = time.process_time()
     with pytest.raises(DocumentInvalid) as caught:
         parse_yaml(text)
-    assert time.perf_counter() - started < seconds
+    assert time.process_time() - started < seconds
     return caught.value.messages
 
 
@@ -116,9 +118,9 @@ def test_a_long_yaml_list_is_refused_as_soon_as_it_is_over_the_limit():
 @pytest.mark.django_db
 def test_the_yaml_page_refuses_an_alias_bomb_fast(alice_client, alice):
     profile = make_profile(alice)
-    started = time.perf_counter()
+    started = time.process_time()  # the page runs in this process: its CPU time, as in refusal()
     response = alice_client.post(f"/profiles/{profile.pk}/yaml/", {"document": ALIAS_BOMB})
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
     assert response.status_code == 200
     assert "aliases" in response.content.decode()
     assert profile.revisions.count() == 1
