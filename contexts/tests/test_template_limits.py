@@ -116,9 +116,9 @@ def peak_memory(function) -> int:
 @pytest.mark.parametrize("source", EXPANSIONS.values(), ids=EXPANSIONS.keys())
 def test_an_expansion_is_a_validation_error_found_fast_without_allocating(source):
     document = {"schema": 1, "env": {"X": source}}
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine does not inflate it
     problems = check_templates(document)
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
     assert len(problems) == 1
     assert problems[0].startswith("env.X: ")
     assert "limit" in problems[0]
@@ -161,19 +161,19 @@ def test_the_messages_say_what_was_refused():
 
 def test_a_loop_whose_body_costs_time_is_stopped_after_a_second():
     slicing = "{% set big = 'x' * 200000 %}{% for i in range(100000) %}{% set y = big[::-1] %}{% endfor %}"
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine does not inflate it
     with pytest.raises(TemplateProblem) as caught:
         evaluate(slicing, sample_variables())
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     assert caught.value.message == "the templates take over the limit of 1 second to evaluate"
 
 
 def test_a_document_shares_one_budget_and_stops_at_the_first_overrun():
     heavy = "{% for i in range(90000) %}{% endfor %}"
     document = {"schema": 1, "env": {f"X{i}": heavy + f"{i}" for i in range(200)}}
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine does not inflate it
     problems = check_templates(document)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     assert len(problems) == 1
     assert problems == ["env.X1: the templates run over the limit of 100,000 loop iterations"]
 
@@ -214,11 +214,11 @@ def expressions(draw, depth=3):
 @settings(max_examples=200, deadline=None)
 @given(expressions())
 def test_any_expression_evaluates_within_the_limits_or_is_refused(expression):
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a busy machine does not inflate it
     try:
         output = evaluate("{{ " + expression + " }}", sample_variables())
     except TemplateProblem:
         pass
     else:
         assert len(output) <= 262_144
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
