@@ -208,13 +208,7 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str, asked_at=None
         node = by_token.get(str(instance.idempotency_token))
         alive = node is not None and node["state"] != TERMINATED
         gone = not alive and (node is not None or _recorded_before(instance, asked))
-        before = (
-            instance.state,
-            instance.node_id,
-            instance.public_ips,
-            instance.private_ips,
-            instance.terminated_at,
-        )
+        before = _tracked(instance)
         if instance.state == S.FAILED:  # its node, when alive, is an orphan (below)
             if gone:
                 instance.terminated_at = now
@@ -240,13 +234,7 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str, asked_at=None
             # outside a cloud call): send it again. The idempotency token is unchanged, so a node
             # made meanwhile is found, never duplicated.
             instance.state, instance.last_error = S.REQUESTED, "no answer from the cloud side: sent again"
-        if (
-            instance.state,
-            instance.node_id,
-            instance.public_ips,
-            instance.private_ips,
-            instance.terminated_at,
-        ) != before:
+        if _tracked(instance) != before:
             changed.append(instance)
             touched_clusters.add(instance.cluster_id)
     if changed:
@@ -264,6 +252,11 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str, asked_at=None
         launcher.destroy_nodes(Cloud.objects.get(pk=cloud_id), to_destroy)
     _advance_all(touched_clusters)
     return {"changed": len(changed), "orphans": len(orphans), "destroys": len(to_destroy)}
+
+
+def _tracked(instance: Instance) -> tuple:
+    """What a list may change in an instance's row (node_seen_at moves only with node_id)."""
+    return instance.state, instance.node_id, instance.public_ips, instance.private_ips, instance.terminated_at
 
 
 def _recorded_before(instance: Instance, moment) -> bool:
@@ -310,8 +303,11 @@ def _orphans(by_token: dict, known_tokens: set) -> list[dict]:
 
 
 def _report_orphans(orphans: list[dict]) -> None:
+    """An event in each orphan's cluster (one query for all of them)."""
+    cluster_of = {node["id"]: _int(node["tags"].get(cloudside.CLUSTER_TAG)) for node in orphans}
+    clusters = Cluster.objects.in_bulk([pk for pk in cluster_of.values() if pk is not None])
     for node in orphans:
-        cluster = Cluster.objects.filter(pk=_int(node["tags"].get(cloudside.CLUSTER_TAG))).first()
+        cluster = clusters.get(cluster_of[node["id"]])
         if cluster:
             launcher.event(
                 cluster, f"orphan node {node['id']} ({node['name']}) found and destroyed", "warning"
