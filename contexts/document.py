@@ -35,7 +35,8 @@ def _pattern(validator, pattern, instance, schema):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-_validator = validators.extend(Draft202012Validator, {"pattern": _pattern})(SCHEMA)
+# The one validator of profile documents (the renderer checks templates' results with it too).
+VALIDATOR = validators.extend(Draft202012Validator, {"pattern": _pattern})(SCHEMA)
 
 # Bigger YAML than this is refused before parsing: no provider takes user-data over 64 KiB,
 # and a document carries at most a few of them.
@@ -263,7 +264,7 @@ def validate(document: Any) -> list[str]:
     structure = structure_problems(document)
     if structure:
         return structure
-    schema_problems = [_explain(e) for e in sorted(_validator.iter_errors(document), key=_error_order)]
+    schema_problems = [_explain(e) for e in sorted(VALIDATOR.iter_errors(document), key=_error_order)]
     if schema_problems:
         return schema_problems
     return _consistency_problems(document) + check_templates(document)

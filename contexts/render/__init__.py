@@ -10,9 +10,7 @@ from __future__ import annotations
 import gzip
 import re
 
-from jsonschema import Draft202012Validator
-
-from contexts.document import SCHEMA
+from contexts.document import VALIDATOR
 from contexts.render import amiconfig, cloudinit, shell
 from contexts.render.checkin import Checkin
 from contexts.render.common import Context, RenderError
@@ -24,7 +22,6 @@ FORMATS = ("cloud-init", "amiconfig", "shell")
 PROVIDER_LIMITS = {"ec2": 16384, "openstack": 65536, "cloudstack": 32768}
 
 _BUILDERS = {"cloud-init": cloudinit.build, "amiconfig": amiconfig.build, "shell": shell.build}
-_validator = Draft202012Validator(SCHEMA)
 
 
 def render(
@@ -69,7 +66,7 @@ def _check_template_results(document: dict, rendered: dict) -> None:
     changed = {key: value for key, value in rendered.items() if value != document[key]}
     if not changed:
         return
-    for error in _validator.iter_errors({"schema": 1, **changed}):
+    for error in VALIDATOR.iter_errors({"schema": 1, **changed}):
         path = format_path(tuple(error.absolute_path)) or "document"
         if error.validator == "pattern" and isinstance(error.instance, str) and "\n" in error.instance:
             raise RenderError(f"{path}: the template produced a line break, which is not allowed here")

@@ -144,3 +144,12 @@ def test_a_one_line_value_ending_in_a_line_break_is_refused(document, where):
     """The schema's patterns mean what JSON Schema says: `$` ends the text (Python's `$` also
     matched before a final line break)."""
     assert [p for p in validate(document) if p.startswith(f"{where}:")], validate(document)
+
+
+def test_a_template_whose_result_ends_in_a_line_break_is_refused_at_render():
+    """The renderer checks templates' results with the same validator (contexts.document.VALIDATOR)."""
+    from contexts.render import RenderError, render
+
+    document = {"schema": 1, "env": {"SITE": "cern{{ '\\n' }}"}}
+    with pytest.raises(RenderError, match="env.SITE: the template produced a line break"):
+        render(document, {}, "shell", salt_seed=b"s")
