@@ -279,22 +279,33 @@ def send_to_cloud(task, cloud: Cloud, *args) -> None:
 
 
 def refresh_state(cluster: Cluster) -> str:
+    """Set the cluster's state from its instances' counts. The write changes the state only from the
+    one read (a terminate committed meanwhile is never written over); when it changed, read again."""
+    for _attempt in range(5):
+        new = _state_from_counts(cluster)
+        if new == cluster.state:
+            return new
+        if Cluster.objects.filter(pk=cluster.pk, state=cluster.state).update(
+            state=new, updated=timezone.now()
+        ):
+            event(cluster, f"cluster {new}", "error" if new == ClusterState.FAILED else "info")
+            cluster.state = new
+            return new
+        cluster.state = Cluster.objects.values_list("state", flat=True).get(pk=cluster.pk)
+    return cluster.state
+
+
+def _state_from_counts(cluster: Cluster) -> str:
     counts = defaultdict(int)  # one grouped count, not the cluster's rows
     counts.update(dict(cluster.instances.order_by().values_list("state").annotate(n=Count("pk"))))
     live = sum(counts[s] for s in LIVE_STATES)
     if cluster.is_ending:
-        new = ClusterState.TERMINATED if not live and not counts[S.TERMINATING] else ClusterState.TERMINATING
-    elif any(counts[s] for s in IN_FLIGHT_STATES):
-        new = ClusterState.LAUNCHING
-    elif counts[S.FAILED]:
-        new = ClusterState.DEGRADED if live else ClusterState.FAILED
-    else:
-        new = ClusterState.RUNNING
-    if new != cluster.state:
-        Cluster.objects.filter(pk=cluster.pk).update(state=new, updated=timezone.now())
-        event(cluster, f"cluster {new}", "error" if new == ClusterState.FAILED else "info")
-        cluster.state = new
-    return new
+        return ClusterState.TERMINATED if not live and not counts[S.TERMINATING] else ClusterState.TERMINATING
+    if any(counts[s] for s in IN_FLIGHT_STATES):
+        return ClusterState.LAUNCHING
+    if counts[S.FAILED]:
+        return ClusterState.DEGRADED if live else ClusterState.FAILED
+    return ClusterState.RUNNING
 
 
 # ---------------------------------------------------------------------------- changes
@@ -316,10 +327,9 @@ def scale(cluster: Cluster, role_name: str, count: int) -> None:
         if locked.is_ending:
             raise LaunchError(["the cluster is being terminated"])
         live = list(
-            cluster.instances.select_for_update()
-            .filter(role=role_name, state__in=LIVE_STATES)
-            .order_by("-index")
+            cluster.instances.select_for_update().filter(role=role_name, state__in=LIVE_STATES).order_by("pk")
         )
+        live.sort(key=lambda i: -i.index)  # locked by id, as every writer locks them; newest first
         if count > len(live):
             top = cluster.instances.filter(role=role_name).aggregate(m=Max("index"))["m"]
             start = -1 if top is None else top
@@ -339,7 +349,7 @@ def terminate(cluster: Cluster) -> None:
         Cluster.objects.select_for_update().get(pk=cluster.pk)
         Cluster.objects.filter(pk=cluster.pk).update(state=ClusterState.TERMINATING)
         cluster.state = ClusterState.TERMINATING
-        ending = cluster.instances.select_for_update().exclude(state__in=ENDING_STATES)
+        ending = cluster.instances.select_for_update().exclude(state__in=ENDING_STATES).order_by("pk")
         stop_instances(cluster, list(ending))
         event(cluster, "terminate requested")
         transaction.on_commit(lambda: refresh_state(cluster))
@@ -412,10 +422,13 @@ def retry_failed(cluster: Cluster, *, latest: bool = False) -> int:
     have left behind is an orphan for the reconciler, never mistaken for the new one). `latest`:
     roles whose profile has a newer revision use it from now on (checked like a launch first)."""
     with transaction.atomic():
+        locked = Cluster.objects.select_for_update().get(pk=cluster.pk)  # ordered with terminate and scale
+        if locked.is_ending:
+            raise LaunchError(["the cluster is being terminated"])
         if latest:
-            _use_latest_revisions(Cluster.objects.select_for_update().get(pk=cluster.pk))
+            _use_latest_revisions(locked)
         count = 0
-        for instance in cluster.instances.filter(state=S.FAILED):
+        for instance in cluster.instances.select_for_update().filter(state=S.FAILED).order_by("pk"):
             Instance.objects.filter(pk=instance.pk).update(
                 state=S.REQUESTED,
                 idempotency_token=uuid.uuid4(),

@@ -59,7 +59,12 @@ def outcomes(items: list[dict]) -> None:
     by_instance = {item["instance"]: item for item in items}
     clusters: set[int] = set()
     with transaction.atomic():
-        instances = Instance.objects.select_for_update().select_related("cloud").filter(pk__in=by_instance)
+        instances = (
+            Instance.objects.select_for_update()
+            .select_related("cloud")
+            .filter(pk__in=by_instance)
+            .order_by("pk")
+        )
         changed, events, destroys_by_cloud = [], [], {}
         for instance in instances:
             item = by_instance[instance.pk]
@@ -195,21 +200,43 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str, asked_at=None
         return {"error": error}
     nodes = nodes_of_cloud(cloud_id, nodes)
     by_token = {n["tags"].get(cloudside.INSTANCE_TAG): n for n in nodes}
-    instances = list(
-        Instance.objects.filter(Q(state__in=WATCHED_STATES) | _failed_with_node(), cloud_id=cloud_id)
-    )
-    known_tokens = {str(i.idempotency_token) for i in instances if i.state != S.FAILED}
-    changed, touched_clusters, now, to_destroy = [], set(), timezone.now(), []
+    # Under the rows' locks, taken in the order every writer takes them (by id): a terminate, scale
+    # or record made meanwhile waits, and is never written over by what was read before it.
+    with transaction.atomic():
+        instances = list(
+            Instance.objects.select_for_update()
+            .filter(Q(state__in=WATCHED_STATES) | _failed_with_node(), cloud_id=cloud_id)
+            .order_by("pk")
+        )
+        known_tokens = {str(i.idempotency_token) for i in instances if i.state != S.FAILED}
+        changed, to_destroy = _bring_in_line(instances, by_token, _as_time(asked_at or timezone.now()))
+        if changed:
+            Instance.objects.bulk_update(changed, LIST_WRITES)
+    orphans = _orphans(_tagged_for(cloud_id, by_token), known_tokens)
+    to_destroy += [[None, n["id"]] for n in orphans]
+    # Only the destroys whose backoff allows it now (clusters.destroys), orphans said once a send.
+    due = set(destroys.due(cloud_id, [node for _instance, node in to_destroy]))
+    to_destroy = [pair for pair in to_destroy if pair[1] in due]
+    if to_destroy:
+        _report_orphans([n for n in orphans if n["id"] in due])
+        launcher.destroy_nodes(Cloud.objects.get(pk=cloud_id), to_destroy)
+    _advance_all({instance.cluster_id for instance in changed})
+    return {"changed": len(changed), "orphans": len(orphans), "destroys": len(to_destroy)}
+
+
+def _bring_in_line(instances: list[Instance], by_token: dict, asked) -> tuple[list, list]:
+    """Change `instances` (in memory) as the list asked at `asked` says; the changed ones, and the
+    [instance id, node id] pairs whose node must be destroyed."""
+    changed, to_destroy, now = [], [], timezone.now()
     # A node the portal recorded after the list was asked may be missing from it without being gone;
     # a running instance's node is judged gone only past NODE_LIST_LAG (a cloud's list may lag).
-    asked = _as_time(asked_at or now)
     lagged = asked - timedelta(seconds=settings.NODE_LIST_LAG)
     for instance in instances:
         node = by_token.get(str(instance.idempotency_token))
         alive = node is not None and node["state"] != TERMINATED
         gone = not alive and (node is not None or _recorded_before(instance, asked))
         before = _tracked(instance)
-        if instance.state == S.FAILED:  # its node, when alive, is an orphan (below)
+        if instance.state == S.FAILED:  # its node, when alive, is an orphan (node_list)
             if gone:
                 instance.terminated_at = now
         elif instance.state == S.TERMINATING:
@@ -236,22 +263,11 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str, asked_at=None
             instance.state, instance.last_error = S.REQUESTED, "no answer from the cloud side: sent again"
         if _tracked(instance) != before:
             changed.append(instance)
-            touched_clusters.add(instance.cluster_id)
-    if changed:
-        Instance.objects.bulk_update(
-            changed,
-            ["state", "node_id", "node_seen_at", "public_ips", "private_ips", "last_error", "terminated_at"],
-        )
-    orphans = _orphans(_tagged_for(cloud_id, by_token), known_tokens)
-    to_destroy += [[None, n["id"]] for n in orphans]
-    # Only the destroys whose backoff allows it now (clusters.destroys), orphans said once a send.
-    due = set(destroys.due(cloud_id, [node for _instance, node in to_destroy]))
-    to_destroy = [pair for pair in to_destroy if pair[1] in due]
-    if to_destroy:
-        _report_orphans([n for n in orphans if n["id"] in due])
-        launcher.destroy_nodes(Cloud.objects.get(pk=cloud_id), to_destroy)
-    _advance_all(touched_clusters)
-    return {"changed": len(changed), "orphans": len(orphans), "destroys": len(to_destroy)}
+    return changed, to_destroy
+
+
+# The fields a list writes (node_seen_at moves with node_id, last_error with state).
+LIST_WRITES = ["state", "node_id", "node_seen_at", "public_ips", "private_ips", "last_error", "terminated_at"]
 
 
 def _tracked(instance: Instance) -> tuple:

@@ -28,12 +28,14 @@ if [ "$status" = 5 ]; then
   exit 1
 fi
 [ "$status" = 0 ] || exit "$status"
-# The randomized convergence test (issue 11) runs on PostgreSQL too, whenever slow tests ran.
+# The randomized convergence test (issue 11) and the races between writers run on PostgreSQL too
+# (its row locks and SQLite's one write lock interleave writers differently), whenever slow tests ran.
 case " $* " in
   *"not slow"*) ;;
   *)
     if [ $# -eq 0 ]; then
-      say "pytest: the convergence test on PostgreSQL"
+      say "pytest: the convergence test and the writers' races on PostgreSQL"
+      DATABASE_URL=$TEST_POSTGRES_URL python -m pytest clusters/tests/test_terminate_races.py -q
       DATABASE_URL=$TEST_POSTGRES_URL python -m pytest clusters/tests/test_convergence.py -m slow -q
     fi
     ;;

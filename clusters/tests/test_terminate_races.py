@@ -1,0 +1,96 @@
+"""A terminate is never undone (issue: a convergence run on PostgreSQL left a cluster terminating
+for ever, one instance running with its node: a node list read the instance launching, the user's
+terminate made it terminating, and the list wrote it back running; and two writers locking an
+instance's rows in different orders met in a deadlock)."""
+
+import threading
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from clusters import launcher, recording
+from clusters.models import Cluster, ClusterState, Instance
+from clusters.tests.fault_helpers import one_role_definition
+from clusters.tests.launch_helpers import cloud_with_offering, states
+from clusters.tests.test_monitor import listed
+
+
+def in_another_connection(action) -> threading.Thread:
+    """`action` in a thread of its own, as another request or worker would run it."""
+
+    def run():
+        try:
+            action()
+        finally:
+            connections.close_all()
+
+    return threading.Thread(target=run)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_terminate_during_a_list_record_is_never_undone(alice, moto_ec2, monkeypatch):
+    """The interleaving is forced: the terminate runs in another connection from a hook on the
+    list's per-instance step, the one place between the list's read and its write; it is given a
+    second, as a user would be."""
+    cloud = cloud_with_offering(alice, moto_ec2.config())
+    cluster = launcher.launch(one_role_definition(alice, cloud, 1), alice, "race", {"node": cloud})
+    instance = cluster.instances.get()
+    Instance.objects.filter(pk=instance.pk).update(state="launching", launched_at=timezone.now())
+
+    user = in_another_connection(lambda: launcher.terminate(Cluster.objects.get(pk=cluster.pk)))
+    tracked = recording._tracked
+
+    def terminate_meanwhile(row):
+        if user.ident is None:
+            user.start()
+            user.join(timeout=1)  # done at once when nothing holds the rows it changes
+        return tracked(row)
+
+    monkeypatch.setattr(recording, "_tracked", terminate_meanwhile)
+    recording.node_list(cloud.pk, [listed(instance, "i-1")], "")  # the node is made, and running
+    user.join(timeout=60)
+    instance.refresh_from_db()
+    assert (instance.state, instance.node_id) == ("terminating", "i-1")  # its node's destroy is sent
+    assert Cluster.objects.get(pk=cluster.pk).state == ClusterState.TERMINATING
+
+
+@pytest.mark.django_db
+def test_failed_instances_of_a_cluster_being_terminated_are_not_sent_again(alice, moto_ec2):
+    """A retry that read the failed instances before a terminate ended them would send them again
+    into a cluster being terminated (and it would never end): a retry now takes the cluster's lock
+    as terminate does, and refuses once the cluster is ending. The state is the one that retry
+    would meet after waiting for the terminate's lock."""
+    cloud = cloud_with_offering(alice, moto_ec2.config())
+    cluster = launcher.launch(one_role_definition(alice, cloud, 2), alice, "ending", {"node": cloud})
+    cluster.instances.update(state="failed", last_error="quota")
+    Cluster.objects.filter(pk=cluster.pk).update(state=ClusterState.TERMINATING)
+
+    with pytest.raises(launcher.LaunchError, match="being terminated"):
+        launcher.retry_failed(Cluster.objects.get(pk=cluster.pk))
+    assert states(cluster) == {"failed": 2}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cluster_state_read_before_a_terminate_is_not_written_after_it(alice, moto_ec2, monkeypatch):
+    """A cluster's state is worked out from its instances, then written: a terminate committed in
+    between must stand (else the cluster shows running, with every instance terminating). Forced as
+    above: the terminate runs from a hook between the count and the write."""
+    cloud = cloud_with_offering(alice, moto_ec2.config())
+    cluster = launcher.launch(one_role_definition(alice, cloud, 1), alice, "state", {"node": cloud})
+    cluster.instances.update(state="running", node_id="i-1")
+    user = in_another_connection(lambda: launcher.terminate(Cluster.objects.get(pk=cluster.pk)))
+    counted = launcher._state_from_counts
+
+    def terminate_meanwhile(row):
+        found = counted(row)
+        if user.ident is None:
+            user.start()
+            user.join(timeout=60)
+        return found
+
+    monkeypatch.setattr(launcher, "_state_from_counts", terminate_meanwhile)
+    launcher.refresh_state(Cluster.objects.get(pk=cluster.pk))  # read launching, counts say running
+    user.join(timeout=60)
+    assert Cluster.objects.get(pk=cluster.pk).state == ClusterState.TERMINATING
+    assert states(cluster) == {"terminating": 1}
