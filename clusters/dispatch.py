@@ -33,10 +33,12 @@ def batch_size(count: int) -> int:
 def dispatch_role(
     cluster: Cluster, role: dict, waiting: list[Instance], cloud: Cloud, addresses: dict, documents: dict
 ) -> None:
-    """Send `waiting` (requested instances of `role`) to `cloud`; the caller runs in a transaction."""
+    """Send `waiting` (requested instances of `role`) to `cloud`; the caller runs in a transaction
+    and holds the waiting instances' row locks (launcher.advance)."""
     claimed_ids = list(
-        Instance.objects.select_for_update(skip_locked=True)
+        Instance.objects.select_for_update()  # held already, but for instances added since
         .filter(pk__in=[i.pk for i in waiting], state=S.REQUESTED)
+        .order_by("pk")
         .values_list("pk", flat=True)
     )
     if not claimed_ids:

@@ -233,6 +233,10 @@ def advance(cluster_id: int) -> None:
         refresh_state(cluster)  # nothing waits: no need to load every instance (large clusters)
         return
     with transaction.atomic():
+        # The waiting instances' row locks first, by id as every writer takes them: an advance running
+        # meanwhile is waited for (then they are found sent), and so is a node list or a scale that
+        # holds them — never skipped, or nothing would send them afterwards.
+        list(cluster.instances.select_for_update().filter(state=S.REQUESTED).order_by("pk").values_list("pk"))
         instances = list(cluster.instances.all())
         addresses = role_addresses(instances)
         documents: dict[int, dict] = {}

@@ -35,7 +35,7 @@ case " $* " in
   *)
     if [ $# -eq 0 ]; then
       say "pytest: the convergence test and the writers' races on PostgreSQL"
-      DATABASE_URL=$TEST_POSTGRES_URL python -m pytest clusters/tests/test_terminate_races.py -q
+      DATABASE_URL=$TEST_POSTGRES_URL python -m pytest clusters/tests/test_writer_races.py -q
       DATABASE_URL=$TEST_POSTGRES_URL python -m pytest clusters/tests/test_convergence.py -m slow -q
     fi
     ;;

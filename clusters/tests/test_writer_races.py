@@ -1,4 +1,4 @@
-"""A terminate is never undone (issue: a convergence run on PostgreSQL left a cluster terminating
+"""A writer never undoes or loses another's change (issue: a convergence run on PostgreSQL left a cluster terminating
 for ever, one instance running with its node: a node list read the instance launching, the user's
 terminate made it terminating, and the list wrote it back running; and two writers locking an
 instance's rows in different orders met in a deadlock)."""
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from clusters import launcher, recording
 from clusters.models import Cluster, ClusterState, Instance
-from clusters.tests.fault_helpers import one_role_definition
+from clusters.tests.fault_helpers import Queues, one_role_definition, take_messages
 from clusters.tests.launch_helpers import cloud_with_offering, states
 from clusters.tests.test_monitor import listed
 
@@ -94,3 +94,34 @@ def test_a_cluster_state_read_before_a_terminate_is_not_written_after_it(alice, 
     user.join(timeout=60)
     assert Cluster.objects.get(pk=cluster.pk).state == ClusterState.TERMINATING
     assert states(cluster) == {"terminating": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_instances_waiting_while_a_list_holds_their_rows_are_still_sent(alice, moto_ec2, monkeypatch):
+    """An advance that met the waiting instances' rows locked (a node list recording) skipped them as
+    "sent by another advance", and nothing sent them afterwards: a convergence run on PostgreSQL left
+    two workers requested for ever. Forced as above: the advance runs in another connection while the
+    list holds the rows. (SQLite's one write lock made the advance wait there already.)"""
+    queues = Queues()
+    cloud = cloud_with_offering(alice, moto_ec2.config(), queue=queues.cloud)
+    cluster = launcher.launch(one_role_definition(alice, cloud, 1), alice, "waits", {"node": cloud})
+    take_messages(queues.cloud, 1)  # the launch's own create: the instance is made to wait again below
+    instance = cluster.instances.get()
+    Instance.objects.filter(pk=instance.pk).update(state="requested", attempts=0)
+
+    advancing = in_another_connection(lambda: launcher.advance(cluster.pk))
+    tracked = recording._tracked
+
+    def advance_meanwhile(row):
+        if advancing.ident is None:
+            advancing.start()
+            advancing.join(timeout=1)
+        return tracked(row)
+
+    monkeypatch.setattr(recording, "_tracked", advance_meanwhile)
+    recording.node_list(cloud.pk, [], "")
+    advancing.join(timeout=60)
+    instance.refresh_from_db()
+    assert (instance.state, instance.attempts) == ("launching", 1)
+    [(task, _args)] = take_messages(queues.cloud, 1)
+    assert task == "clusters.cloud_create_nodes"
