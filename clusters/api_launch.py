@@ -17,7 +17,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.decorators import api_view
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from clusters import launcher
@@ -155,29 +155,45 @@ def role_json(role: Role) -> dict:
     }
 
 
-@extend_schema(methods=["GET"], operation_id="cluster_definitions_list", responses=LIST_OF_OBJECTS)
-@extend_schema(methods=["POST"], request=DefinitionSerializer, responses=OpenApiTypes.OBJECT)
-@api_view(["GET", "POST"])
-def definition_list(request):
-    if request.method == "POST":
+class DefinitionList(GenericAPIView):
+    serializer_class = DefinitionSerializer
+    pagination_class = None  # the whole list, as a JSON array
+
+    def get_queryset(self):
+        mine = Q(owner=self.request.user)
+        public = self.request.query_params.get("show") == "public"
+        shown = mine | Q(visibility=Visibility.PUBLIC) if public else mine
+        return ClusterDefinition.objects.filter(shown).select_related("owner").order_by("-updated", "pk")
+
+    @extend_schema(operation_id="cluster_definitions_list", responses=LIST_OF_OBJECTS)
+    def get(self, request):
+        return Response([definition_json(d, request.user) for d in self.get_queryset()])
+
+    @extend_schema(request=DefinitionSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
         return _save_definition(request, ClusterDefinition(owner=request.user), partial=False)
-    mine = Q(owner=request.user)
-    shown = mine | Q(visibility=Visibility.PUBLIC) if request.query_params.get("show") == "public" else mine
-    definitions = ClusterDefinition.objects.filter(shown).select_related("owner").order_by("-updated", "pk")
-    return Response([definition_json(d, request.user) for d in definitions])
 
 
 @extend_schema(request=DefinitionSerializer, responses=OpenApiTypes.OBJECT)
-@api_view(["GET", "PUT", "PATCH", "DELETE"])
-def definition_detail(request, definition_id: int):
-    write = request.method != "GET"
-    definition = get_definition_for_user(request, definition_id, write=write)
-    if request.method == "GET":
-        return Response(definition_json(definition, request.user))
-    if request.method == "DELETE":
-        definition.delete()  # its launched clusters stay, no longer linked to it
+class DefinitionDetail(GenericAPIView):
+    serializer_class = DefinitionSerializer
+    queryset = ClusterDefinition.objects.none()  # reached through get_definition_for_user only
+
+    def get_object(self):  # what OPTIONS describes: the definition as its owner would change it
+        return get_definition_for_user(self.request, self.kwargs["definition_id"], write=True)
+
+    def get(self, request, definition_id: int):
+        return Response(definition_json(get_definition_for_user(request, definition_id), request.user))
+
+    def put(self, request, definition_id: int):
+        return _save_definition(request, self.get_object(), partial=False)
+
+    def patch(self, request, definition_id: int):
+        return _save_definition(request, self.get_object(), partial=True)
+
+    def delete(self, request, definition_id: int):
+        self.get_object().delete()  # its launched clusters stay, no longer linked to it
         return Response(status=status.HTTP_204_NO_CONTENT)
-    return _save_definition(request, definition, partial=request.method == "PATCH")
 
 
 def _save_definition(request, definition: ClusterDefinition, *, partial: bool) -> Response:
@@ -291,14 +307,20 @@ def cluster_json(cluster: Cluster, *, detail=True) -> dict:
     return found
 
 
-@extend_schema(methods=["GET"], operation_id="clusters_list", responses=LIST_OF_OBJECTS)
-@extend_schema(methods=["POST"], request=LaunchSerializer, responses=OpenApiTypes.OBJECT)
-@api_view(["GET", "POST"])
-def cluster_list(request):
-    if request.method == "POST":
+class ClusterList(GenericAPIView):
+    serializer_class = LaunchSerializer
+    pagination_class = None  # the whole list, as a JSON array
+
+    def get_queryset(self):
+        return Cluster.objects.filter(owner=self.request.user).prefetch_related("instances")
+
+    @extend_schema(operation_id="clusters_list", responses=LIST_OF_OBJECTS)
+    def get(self, request):
+        return Response([cluster_json(c, detail=False) for c in self.get_queryset()])
+
+    @extend_schema(request=LaunchSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request):
         return _launch(request)
-    clusters = Cluster.objects.filter(owner=request.user).prefetch_related("instances")
-    return Response([cluster_json(c, detail=False) for c in clusters])
 
 
 def _launch(request) -> Response:
@@ -336,10 +358,12 @@ def _launch(request) -> Response:
     return Response(answer, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(request=None, responses=OpenApiTypes.OBJECT)
-@api_view(["GET"])
-def cluster_detail(request, cluster_id: int):
-    return Response(cluster_json(get_cluster_for_user(request, cluster_id)))
+class ClusterDetail(GenericAPIView):
+    queryset = Cluster.objects.none()  # reached through get_cluster_for_user only
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    def get(self, request, cluster_id: int):
+        return Response(cluster_json(get_cluster_for_user(request, cluster_id)))
 
 
 class ScaleSerializer(serializers.Serializer):
@@ -347,30 +371,36 @@ class ScaleSerializer(serializers.Serializer):
     count = serializers.IntegerField(min_value=0, max_value=MAX_COUNT)
 
 
-@extend_schema(request=ScaleSerializer, responses=OpenApiTypes.OBJECT)
-@api_view(["POST"])
-def cluster_scale(request, cluster_id: int):
-    cluster = get_cluster_for_user(request, cluster_id)
-    serializer = ScaleSerializer(data=request.data)
-    if not serializer.is_valid():
-        return refused_input(serializer)
-    role, count = serializer.validated_data["role"], serializer.validated_data["count"]
-    if role not in [r["name"] for r in cluster.snapshot["roles"]]:
-        return invalid("the request is not valid", [f"role: {role!r} is not a role of this cluster"])
-    try:
-        launcher.scale(cluster, role, count)
-    except launcher.LaunchError as exc:
-        return invalid("the cluster cannot scale", exc.messages)
-    return Response(cluster_json(cluster))
+class ClusterScale(GenericAPIView):
+    serializer_class = ScaleSerializer
+    queryset = Cluster.objects.none()
+
+    @extend_schema(request=ScaleSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request, cluster_id: int):
+        cluster = get_cluster_for_user(request, cluster_id)
+        serializer = ScaleSerializer(data=request.data)
+        if not serializer.is_valid():
+            return refused_input(serializer)
+        role, count = serializer.validated_data["role"], serializer.validated_data["count"]
+        if role not in [r["name"] for r in cluster.snapshot["roles"]]:
+            return invalid("the request is not valid", [f"role: {role!r} is not a role of this cluster"])
+        try:
+            launcher.scale(cluster, role, count)
+        except launcher.LaunchError as exc:
+            return invalid("the cluster cannot scale", exc.messages)
+        return Response(cluster_json(cluster))
 
 
-@extend_schema(request=None, responses=OpenApiTypes.OBJECT)
-@api_view(["POST"])
-def cluster_terminate(request, cluster_id: int):
-    cluster = get_cluster_for_user(request, cluster_id)
-    if cluster.state != ClusterState.TERMINATED:
-        launcher.terminate(cluster)
-    return Response(cluster_json(cluster))
+class ClusterTerminate(GenericAPIView):
+    serializer_class = serializers.Serializer  # no body
+    queryset = Cluster.objects.none()
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    def post(self, request, cluster_id: int):
+        cluster = get_cluster_for_user(request, cluster_id)
+        if cluster.state != ClusterState.TERMINATED:
+            launcher.terminate(cluster)
+        return Response(cluster_json(cluster))
 
 
 class RetrySerializer(serializers.Serializer):
@@ -381,28 +411,32 @@ class RetrySerializer(serializers.Serializer):
     )
 
 
-@extend_schema(request=RetrySerializer, responses=OpenApiTypes.OBJECT)
-@api_view(["POST"])
-def cluster_retry(request, cluster_id: int):
+class ClusterRetry(GenericAPIView):
     """`{"revision": "latest"}` retries with the roles' latest profile revisions; the answer's
     `revisions` says which revision each role with failed instances uses."""
-    cluster = get_cluster_for_user(request, cluster_id)
-    serializer = RetrySerializer(data=request.data if isinstance(request.data, dict) else {})
-    if not serializer.is_valid():
-        return refused_input(serializer)
-    latest = serializer.validated_data["revision"] == "latest"
-    revisions = launcher.retry_revisions(cluster)
-    try:
-        retried = launcher.retry_failed(cluster, latest=latest)
-    except launcher.LaunchError as exc:
-        return invalid("the failed instances cannot be retried", exc.messages)
-    cluster.refresh_from_db()
-    used = [
-        {
-            "role": r["role"],
-            "profile": r["profile"],
-            "revision": r["latest"] if latest and r["latest"] else r["revision"],
-        }
-        for r in revisions
-    ]
-    return Response({**cluster_json(cluster), "retried": retried, "revisions": used})
+
+    serializer_class = RetrySerializer
+    queryset = Cluster.objects.none()
+
+    @extend_schema(request=RetrySerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request, cluster_id: int):
+        cluster = get_cluster_for_user(request, cluster_id)
+        serializer = RetrySerializer(data=request.data if isinstance(request.data, dict) else {})
+        if not serializer.is_valid():
+            return refused_input(serializer)
+        latest = serializer.validated_data["revision"] == "latest"
+        revisions = launcher.retry_revisions(cluster)
+        try:
+            retried = launcher.retry_failed(cluster, latest=latest)
+        except launcher.LaunchError as exc:
+            return invalid("the failed instances cannot be retried", exc.messages)
+        cluster.refresh_from_db()
+        used = [
+            {
+                "role": r["role"],
+                "profile": r["profile"],
+                "revision": r["latest"] if latest and r["latest"] else r["revision"],
+            }
+            for r in revisions
+        ]
+        return Response({**cluster_json(cluster), "retried": retried, "revisions": used})

@@ -14,17 +14,23 @@ urlpatterns = [
     path("offerings/", api_resources.OfferingList.as_view(), name="api_offering_list"),
     path("images/", api_resources.ImageList.as_view(), name="api_image_list"),
     path("images/<id:image_id>/", api_resources.ImageDetail.as_view(), name="api_image_detail"),
-    path("cluster-definitions/", api_launch.definition_list, name="api_definition_list"),
+    path("cluster-definitions/", api_launch.DefinitionList.as_view(), name="api_definition_list"),
     path(
-        "cluster-definitions/<id:definition_id>/", api_launch.definition_detail, name="api_definition_detail"
+        "cluster-definitions/<id:definition_id>/",
+        api_launch.DefinitionDetail.as_view(),
+        name="api_definition_detail",
     ),
-    path("clusters/", api_launch.cluster_list, name="api_cluster_list"),
-    path("clusters/<id:cluster_id>/", api_launch.cluster_detail, name="api_cluster_detail"),
-    path("clusters/<id:cluster_id>/scale/", api_launch.cluster_scale, name="api_cluster_scale"),
-    path("clusters/<id:cluster_id>/terminate/", api_launch.cluster_terminate, name="api_cluster_terminate"),
-    path("clusters/<id:cluster_id>/retry/", api_launch.cluster_retry, name="api_cluster_retry"),
+    path("clusters/", api_launch.ClusterList.as_view(), name="api_cluster_list"),
+    path("clusters/<id:cluster_id>/", api_launch.ClusterDetail.as_view(), name="api_cluster_detail"),
+    path("clusters/<id:cluster_id>/scale/", api_launch.ClusterScale.as_view(), name="api_cluster_scale"),
+    path(
+        "clusters/<id:cluster_id>/terminate/",
+        api_launch.ClusterTerminate.as_view(),
+        name="api_cluster_terminate",
+    ),
+    path("clusters/<id:cluster_id>/retry/", api_launch.ClusterRetry.as_view(), name="api_cluster_retry"),
     # For VMs.
-    re_path(r"^instance/checkin/?$", instance_api.instance_checkin, name="api_instance_checkin"),
+    re_path(r"^instance/checkin/?$", instance_api.InstanceCheckin.as_view(), name="api_instance_checkin"),
     # Any key reaches the view, which answers a malformed one with a JSON 400.
     re_path(r"^instance/kv/(?P<key>.+)$", instance_api.instance_kv, name="api_instance_kv"),
 ]

@@ -8,9 +8,13 @@ class ClustersConfig(AppConfig):
     def ready(self):
         # Portal workers find a cloud's configuration (with its credentials) in the database; a
         # gateway agent sets its own resolver from agent.toml (portal/agent.py).
-        from clusters import cloudside
+        from clusters import cloudside, userdata
+        from contexts.render import limits
 
         cloudside.resolver = _cloud_config_from_database
+        # The profiles app offers providers' user-data limits by name (the preview, the render API,
+        # render_profile) without importing clusters: these are read from the provider classes.
+        limits.source = userdata.user_data_limits
 
 
 def _cloud_config_from_database(cloud_ref: dict):

@@ -5,8 +5,9 @@ rendezvous store of its cluster. The `portal-instance` helper in the user-data i
 Errors are JSON `{"detail": ...}` with 4xx codes. Bodies are JSON or form-encoded; a value may
 also be a raw `text/plain` body, and `Accept: text/plain` gets a value back raw.
 
-The views are DRF's, except the front of the rendezvous store, an async view: a GET that waits
-for a key must hold neither a server worker nor a database connection (docs/instance-api.md).
+The views are DRF class views (`InstanceAPIView`), except the front of the rendezvous store, an
+async view that hands every request to `InstanceKV`: a GET that waits for a key must hold neither a
+server worker nor a database connection (docs/instance-api.md), and DRF's views are synchronous.
 """
 
 from __future__ import annotations
@@ -21,16 +22,10 @@ from django.http import HttpResponse
 from django.utils.http import parse_header_parameters
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
-from rest_framework.decorators import (
-    api_view,
-    authentication_classes,
-    parser_classes,
-    permission_classes,
-    renderer_classes,
-)
 from rest_framework.parsers import BaseParser, FormParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from clusters import checkin, rendezvous
 from clusters.instance_auth import InstanceTokenAuthentication, IsInstance
@@ -66,56 +61,43 @@ class PlainTextParser(BaseParser):
             raise exceptions.ParseError(f"the body is not valid {charset} text")
 
 
-def instance_api(
-    methods: list[str],
-    *,
-    accepts: list,
-    answers: tuple = (JSONRenderer,),
-    authentication=InstanceTokenAuthentication,
-):
-    """An API view for instance tokens only; `accepts` parsers, `answers` with renderers,
-    `authentication` makes its authenticator."""
-
-    def decorate(view):
-        view = renderer_classes(answers)(view)
-        view = parser_classes(accepts)(view)
-        view = permission_classes([IsInstance])(view)
-        view = authentication_classes([authentication])(view)
-        return api_view(methods)(view)
-
-    return decorate
+# The base of the instance API's views: instance tokens only (`Authorization: Instance <token>`),
+# answers in JSON. (A comment, not a docstring: the schema would take it as every operation's description.)
+class InstanceAPIView(APIView):
+    authentication_classes = [InstanceTokenAuthentication]
+    permission_classes = [IsInstance]
+    renderer_classes = [JSONRenderer]
 
 
-@api_schema.instance_checkin
-# The same authentication class (and so the same scheme in the API schema), without the cluster.
-@instance_api(
-    ["POST"],
-    accepts=[JSONParser, FormParser],
-    authentication=functools.partial(InstanceTokenAuthentication, with_cluster=False),
-)
-def instance_checkin(request):
-    body = _body(request, MAX_CHECKIN_BODY_BYTES)
-    reported, message = body.get("status"), body.get("message") or ""
-    if not isinstance(reported, str) or not isinstance(message, str):
-        raise BadRequest('send {"status": "booted" | "ready" | "failed", "message": "..."}')
-    try:
-        instance = checkin.record(request.auth, reported, message)
-    except checkin.CheckinError as exc:
-        raise BadRequest(str(exc))
-    return Response(
-        {
-            "instance": instance.name,
-            "state": instance.state,
-            "checkin_status": instance.checkin_status,
-            "ready_at": instance.ready_at,
-        }
-    )
+class InstanceCheckin(InstanceAPIView):
+    # The same authentication class (and so the same scheme in the API schema), without the cluster.
+    authentication_classes = [functools.partial(InstanceTokenAuthentication, with_cluster=False)]
+    parser_classes = [JSONParser, FormParser]
+
+    @api_schema.instance_checkin
+    def post(self, request):
+        body = _body(request, MAX_CHECKIN_BODY_BYTES)
+        reported, message = body.get("status"), body.get("message") or ""
+        if not isinstance(reported, str) or not isinstance(message, str):
+            raise BadRequest('send {"status": "booted" | "ready" | "failed", "message": "..."}')
+        try:
+            instance = checkin.record(request.auth, reported, message)
+        except checkin.CheckinError as exc:
+            raise BadRequest(str(exc))
+        return Response(
+            {
+                "instance": instance.name,
+                "state": instance.state,
+                "checkin_status": instance.checkin_status,
+                "ready_at": instance.ready_at,
+            }
+        )
 
 
 @csrf_exempt
 async def instance_kv(request, key: str):
     """A GET with `?wait=` waits here, in the event loop, holding no database connection
-    (clusters.rendezvous); everything else, and every answer, is `_instance_kv`'s."""
+    (clusters.rendezvous); everything else, and every answer, is `InstanceKV`'s."""
     if request.method != "GET" or "wait" not in request.GET:
         return await sync_to_async(_instance_kv)(request, key)
     answer = await sync_to_async(_look)(request, key, may_wait=True)
@@ -145,32 +127,39 @@ def _look(request, key: str, may_wait: bool) -> HttpResponse:
 
 
 @api_schema.instance_kv
-@instance_api(
-    ["GET", "PUT"],
-    accepts=[JSONParser, FormParser, PlainTextParser],
-    answers=(JSONRenderer, PlainTextRenderer),
-)
-def _instance_kv(request, key: str, may_wait: bool = False):
+class InstanceKV(InstanceAPIView):
+    parser_classes = [JSONParser, FormParser, PlainTextParser]
+    renderer_classes = [JSONRenderer, PlainTextRenderer]
+
+    # With `may_wait` (instance_kv's looks before the last), an absent key is answered `_Absent`.
+    def get(self, request, key: str, may_wait: bool = False):
+        _check_key(key)
+        cluster = request.auth.cluster
+        seconds = _wait_seconds(request.query_params.get("wait"))
+        entry = rendezvous.read(cluster, key)
+        if entry is None and seconds and may_wait:
+            return _Absent(cluster, seconds)
+        if entry is None:
+            raise exceptions.NotFound(f"no value for {key} in this cluster")
+        if request.accepted_renderer.format == PlainTextRenderer.format:
+            return Response(entry.value)
+        return Response(_entry(entry))
+
+    def put(self, request, key: str):
+        _check_key(key)
+        return _put(request, key)
+
+
+_instance_kv = InstanceKV.as_view()
+# The OpenAPI schema describes the DRF view that instance_kv hands every request to.
+instance_kv.cls, instance_kv.initkwargs = _instance_kv.cls, _instance_kv.initkwargs
+
+
+def _check_key(key: str) -> None:
     try:
         rendezvous.check_key(key)
     except rendezvous.RendezvousError as exc:
         raise BadRequest(str(exc))
-    if request.method == "PUT":
-        return _put(request, key)
-    cluster = request.auth.cluster
-    seconds = _wait_seconds(request.query_params.get("wait"))
-    entry = rendezvous.read(cluster, key)
-    if entry is None and seconds and may_wait:
-        return _Absent(cluster, seconds)
-    if entry is None:
-        raise exceptions.NotFound(f"no value for {key} in this cluster")
-    if request.accepted_renderer.format == PlainTextRenderer.format:
-        return Response(entry.value)
-    return Response(_entry(entry))
-
-
-# The OpenAPI schema describes the DRF view that instance_kv hands every request to.
-instance_kv.cls, instance_kv.initkwargs = _instance_kv.cls, _instance_kv.initkwargs
 
 
 def _put(request, key: str) -> Response:

@@ -20,9 +20,10 @@ import re
 
 from django.conf import settings
 
+from clusters.providers import PROVIDERS, provider_class
 from contexts import secrets as profile_secrets
 from contexts.profiles import plain_document
-from contexts.render import PROVIDER_LIMITS, RenderError, render
+from contexts.render import RenderError, UserDataLimit, render
 from contexts.secrets import SecretError
 from contexts.templating import TemplateProblem, evaluate
 
@@ -71,8 +72,21 @@ def variables(
     }
 
 
+def user_data_limit(driver: str) -> UserDataLimit | None:
+    """The limit that `driver`'s provider class declares on user-data, or None when it has none."""
+    if driver not in PROVIDERS:
+        return None
+    cls = provider_class(driver)
+    return None if cls.user_data_limit is None else UserDataLimit(cls.kind, cls.user_data_limit, cls.label)
+
+
+def user_data_limits() -> list[UserDataLimit]:
+    """The limits of every registered provider that has one, in the registry's order."""
+    return [limit for limit in map(user_data_limit, PROVIDERS) if limit is not None]
+
+
 def render_instance(document: dict, values: dict, *, fmt: str, driver: str, salt_seed: bytes) -> bytes:
-    """The user-data of an instance, for the image's format and within the cloud's cap."""
+    """The user-data of an instance, for the image's format and within the cloud's limit."""
     if "hostname" not in document:
         document = {**document, "hostname": values["instance"]["name"]}
     role_name = values["role"]["name"]
@@ -86,8 +100,8 @@ def render_instance(document: dict, values: dict, *, fmt: str, driver: str, salt
         "url": settings.PORTAL_URL.rstrip("/") + "/api/v1/instance/",
         "token": values["instance"]["token"],
     }
-    provider = driver if driver in PROVIDER_LIMITS else None
-    return render(document, values, fmt, salt_seed=salt_seed, provider=provider, checkin=checkin)
+    limit = user_data_limit(driver)
+    return render(document, values, fmt, salt_seed=salt_seed, limit=limit, checkin=checkin)
 
 
 def sample_problem(

@@ -23,7 +23,8 @@ from contexts.document import DocumentInvalid
 from contexts.models import Profile, Visibility
 from contexts.preview import GZIP_MAGIC
 from contexts.profiles import add_revision, create_profile, render_revision, set_tags, shown_document
-from contexts.render import FORMATS, PROVIDER_LIMITS, RenderError
+from contexts.render import FORMATS, RenderError
+from contexts.render.limits import known_limits
 from contexts.secrets import SecretError
 from contexts.templating import VariableError, parse_variables
 from portal.api import ERROR, INVALID, IgnoreFormatParameter, PlainTextRenderer, error_messages, invalid
@@ -196,9 +197,8 @@ class ProfileRender(GenericAPIView):
             OpenApiParameter(
                 "var", str, many=True, description="A dotted key=value, e.g. cluster.name=demo; repeatable."
             ),
-            OpenApiParameter(
-                "provider", str, enum=list(PROVIDER_LIMITS), description="Apply its size limit."
-            ),
+            # The providers the clusters app registered when it started (before URLs are loaded).
+            OpenApiParameter("provider", str, enum=list(known_limits()), description="Apply its size limit."),
             OpenApiParameter("revision", int, description="A revision number; the latest by default."),
         ],
         responses={

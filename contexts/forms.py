@@ -16,16 +16,18 @@ from contexts import forms_sections as sections
 from contexts.document import DocumentInvalid, parse_yaml, validate
 from contexts.models import Profile
 from contexts.profiles import create_profile, set_tags
+from contexts.render.limits import known_limits
 from contexts.secrets import REDACTED, secrets_set
 from contexts.services import SERVICES
 from contexts.templating import VariableError, parse_variables
 
-PROVIDER_CHOICES = [
-    ("", "none (no size limit)"),
-    ("ec2", "EC2 (16 KiB)"),
-    ("openstack", "OpenStack (64 KiB)"),
-    ("cloudstack", "CloudStack (32 KiB)"),
-]
+
+def provider_choices() -> list[tuple[str, str]]:
+    """No provider, or one whose user-data limit to apply (`contexts.render.limits`)."""
+    return [
+        ("", "none (no size limit)"),
+        *((name, limit.choice_label) for name, limit in known_limits().items()),
+    ]
 
 
 class ProfileMetaForm(forms.ModelForm):
@@ -117,7 +119,7 @@ class PreviewForm(forms.Form):
     provider = forms.ChoiceField(
         label="Provider",
         required=False,
-        choices=PROVIDER_CHOICES,
+        choices=provider_choices,
         help_text="Applies the provider's user-data size limit.",
     )
 

@@ -90,10 +90,14 @@ def shown_document(revision: ProfileRevision) -> dict:
 def render_revision(
     revision: ProfileRevision, variables: dict, fmt: str, *, provider: str | None = None, redact: bool = False
 ) -> bytes:
-    """User-data for a stored revision: the one path the preview, the API and the command use."""
-    from contexts.render import render
+    """User-data for a stored revision: the one path the preview, the API and the command use.
 
+    `provider` names a provider whose user-data limit applies (`contexts.render.limits`)."""
+    from contexts.render import render
+    from contexts.render.limits import limit_named
+
+    limit = limit_named(provider)
     document = shown_document(revision) if redact else plain_document(revision)
     return render(
-        document, variables, fmt, salt_seed=bytes.fromhex(revision.salt), provider=provider, redact=redact
+        document, variables, fmt, salt_seed=bytes.fromhex(revision.salt), limit=limit, redact=redact
     )

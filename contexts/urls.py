@@ -33,9 +33,9 @@ marketplace_urlpatterns = [
 
 # At the root: the pairing API a VM's script calls, the /pair/ page and the script itself.
 pairing_urlpatterns = [
-    path("api/v1/pairing/", pairing_api.pairing_create, name="pairing_create"),
-    path("api/v1/pairing/claim/", pairing_api.pairing_claim, name="pairing_claim"),
-    path("api/v1/pairing/poll/<str:token>/", pairing_api.pairing_poll, name="pairing_poll"),
+    path("api/v1/pairing/", pairing_api.PairingCreate.as_view(), name="pairing_create"),
+    path("api/v1/pairing/claim/", pairing_api.PairingClaim.as_view(), name="pairing_claim"),
+    path("api/v1/pairing/poll/<str:token>/", pairing_api.PairingPoll.as_view(), name="pairing_poll"),
     path("pair/", views_pairing.pair, name="pair"),
     path("agent/pair.sh", views_pairing.pair_script, name="pair_script"),
 ]

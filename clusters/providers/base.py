@@ -101,8 +101,8 @@ class ImageInfo:
 
 
 class CloudProvider:
-    """Base of every driver. Subclasses declare `kind`, `label`, `parameters` and implement the
-    methods below; every libcloud or network error leaves as a CloudError."""
+    """Base of every driver. Subclasses declare `kind`, `label`, `parameters` (and `user_data_limit`
+    when the cloud has one) and implement the methods below; every libcloud or network error leaves as a CloudError."""
 
     kind = ""
     label = ""
@@ -110,6 +110,8 @@ class CloudProvider:
     # (EC2's ClientToken): then a first attempt needs no look-up before creating.
     idempotent_creates = False
     parameters: tuple[Param, ...] = ()  # sensitive ones live in CloudConfig.credentials, others in options
+    # The most bytes of user-data the cloud takes (docs/user-data.md); None when it is not known.
+    user_data_limit: int | None = None
     endpoint_fields: tuple[str, ...] = ()  # which CloudConfig fields (host, port, path, ...) the driver reads
 
     def __init__(self, config: CloudConfig):

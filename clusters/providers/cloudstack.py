@@ -111,6 +111,7 @@ class CloudStackProvider(LibcloudProvider):
     )
     endpoint_fields = ("host", "port", "path", "secure", "zone")
     default_path = "/client/api"
+    user_data_limit = 32768  # 32 KiB
 
     def make_driver(self):
         if not self.config.host:

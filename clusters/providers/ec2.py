@@ -167,6 +167,7 @@ class EC2Provider(LibcloudProvider):
     )
     endpoint_fields = ("host", "port", "path", "secure", "region")
     idempotent_creates = True  # the instance's token goes as ClientToken
+    user_data_limit = 16384  # 16 KiB
 
     @property
     def region(self) -> str:

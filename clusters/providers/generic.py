@@ -31,6 +31,7 @@ class GenericLibcloudProvider(LibcloudProvider):
         ),
     )
     endpoint_fields = ("host", "port", "secure", "region")
+    user_data_limit = None  # differs between drivers: not checked before the cloud is asked
 
     def driver_arguments(self) -> dict:
         value = self.config.options.get("driver_args") or {}

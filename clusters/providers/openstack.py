@@ -44,6 +44,7 @@ class OpenStackProvider(LibcloudProvider):
         ),
     )
     endpoint_fields = ("region",)  # the compute service's region in the catalogue
+    user_data_limit = 65536  # 64 KiB
 
     def option(self, name: str) -> str:
         default = next(param.default for param in self.parameters if param.name == name)

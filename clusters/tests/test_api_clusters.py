@@ -224,3 +224,28 @@ def test_it_retries_failed_instances(alice, definition, cloud):
 def test_unknown_clusters_are_404s(alice):
     assert api_client(alice).get(f"{URL}999/").status_code == 404
     assert api_client(alice).post(f"{URL}999/terminate/").status_code == 404
+
+
+def test_the_list_is_one_json_array_not_pages(alice, definition, cloud):
+    for number in range(21):  # more than a page of the paginated lists (PAGE_SIZE)
+        launcher.launch(definition, alice, f"demo-{number}", {"master": cloud, "worker": cloud})
+    answer = api_client(alice).get(URL)
+    assert isinstance(answer.json(), list) and len(answer.json()) == 21
+
+
+def test_options_describes_what_each_endpoint_takes_and_is_never_a_500(alice, definition, cloud):
+    cluster = launched(alice, definition, cloud)
+    client = api_client(alice)
+    described = {}
+    for url in ("/api/v1/cluster-definitions/", f"/api/v1/cluster-definitions/{definition.pk}/", URL,
+                f"{URL}{cluster.pk}/", f"{URL}{cluster.pk}/scale/", f"{URL}{cluster.pk}/terminate/",
+                f"{URL}{cluster.pk}/retry/"):  # fmt: skip
+        answer = client.options(url)
+        assert answer.status_code == 200, url
+        described[url] = {method: set(fields) for method, fields in answer.json().get("actions", {}).items()}
+    assert {"name", "roles"} <= described["/api/v1/cluster-definitions/"]["POST"]
+    assert {"name", "roles"} <= described[f"/api/v1/cluster-definitions/{definition.pk}/"]["PUT"]
+    assert described[URL]["POST"] == {"definition", "name", "cloud", "placement"}
+    assert described[f"{URL}{cluster.pk}/scale/"]["POST"] == {"role", "count"}
+    assert described[f"{URL}{cluster.pk}/terminate/"]["POST"] == set()
+    assert described[f"{URL}{cluster.pk}/retry/"]["POST"] == {"revision"}

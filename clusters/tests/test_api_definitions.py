@@ -219,3 +219,10 @@ def test_a_patch_with_roles_needs_whole_roles(alice, parts):
     )
     assert answer.status_code == 400
     assert any("profile" in e for e in answer.json()["errors"])
+
+
+def test_the_list_is_one_json_array_not_pages(alice):
+    for number in range(21):  # more than a page of the paginated lists (PAGE_SIZE)
+        make_definition(alice, f"pool {number}")
+    answer = api_client(alice).get(URL)
+    assert isinstance(answer.json(), list) and len(answer.json()) == 21

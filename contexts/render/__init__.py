@@ -1,6 +1,7 @@
 """Rendering a profile document into user-data bytes (docs/user-data.md): pure functions, no database.
 
-`render` fills in the templates, builds the format, and fits the result to the provider's cap. The
+`render` fills in the templates, builds the format, and fits the result to the provider's limit
+(`limits.UserDataLimit`, declared on the clusters app's provider classes). The
 output is deterministic (password salts from `salt_seed`, MIME boundaries from a content hash, gzip
 without a timestamp), so the preview, the API and `render_profile` agree byte for byte.
 """
@@ -14,12 +15,12 @@ from contexts.document import VALIDATOR
 from contexts.render import amiconfig, cloudinit, shell
 from contexts.render.checkin import Checkin
 from contexts.render.common import Context, RenderError
+from contexts.render.limits import UserDataLimit
 from contexts.templating import TemplateProblem, format_path, render_document
 
-__all__ = ["FORMATS", "PROVIDER_LIMITS", "RenderError", "render"]
+__all__ = ["FORMATS", "RenderError", "UserDataLimit", "render"]
 
 FORMATS = ("cloud-init", "amiconfig", "shell")
-PROVIDER_LIMITS = {"ec2": 16384, "openstack": 65536, "cloudstack": 32768}
 
 _BUILDERS = {"cloud-init": cloudinit.build, "amiconfig": amiconfig.build, "shell": shell.build}
 
@@ -30,7 +31,7 @@ def render(
     fmt: str = "cloud-init",
     *,
     salt_seed: bytes,
-    provider: str | None = None,
+    limit: UserDataLimit | None = None,
     redact: bool = False,
     checkin: dict | None = None,
 ) -> bytes:
@@ -38,11 +39,10 @@ def render(
 
     `checkin` = {"url": "<portal>/api/v1/instance/", "token": "<instance token>"} makes the VM
     install the `portal-instance` helper and check in with the portal (see `render.checkin`).
+    With a `limit`, user-data over it is gzipped (cloud-init) or refused.
     """
     if fmt not in _BUILDERS:
         raise RenderError(f"unknown user-data format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if provider is not None and provider not in PROVIDER_LIMITS:
-        raise RenderError(f"unknown provider {provider!r}; choose one of {', '.join(PROVIDER_LIMITS)}")
     portal_checkin = None if checkin is None else Checkin.from_option(checkin)
     try:
         rendered = render_document(document, variables)
@@ -54,7 +54,7 @@ def render(
         data = _BUILDERS[fmt](Context(rendered, variables, salt_seed, redact, portal_checkin))
     except UnicodeEncodeError:
         raise RenderError("the document holds characters that are not valid Unicode text") from None
-    return data if provider is None else _fit(data, fmt, provider)
+    return data if limit is None else _fit(data, fmt, limit)
 
 
 def _check_template_results(document: dict, rendered: dict) -> None:
@@ -89,16 +89,16 @@ def _check_host_name(name: str | None) -> None:
         )
 
 
-def _fit(data: bytes, fmt: str, provider: str) -> bytes:
-    """Gzip cloud-init user-data that is over the provider's cap (cloud-init detects gzip)."""
-    limit = PROVIDER_LIMITS[provider]
-    if len(data) <= limit:
+def _fit(data: bytes, fmt: str, limit: UserDataLimit) -> bytes:
+    """Gzip cloud-init user-data that is over the provider's limit (cloud-init detects gzip)."""
+    if len(data) <= limit.size:
         return data
     if fmt != "cloud-init":
-        raise RenderError(f"user-data is {len(data):,} bytes; the {provider} limit is {limit:,} bytes")
+        raise RenderError(f"user-data is {len(data):,} bytes; the {limit.name} limit is {limit.size:,} bytes")
     compressed = gzip.compress(data, compresslevel=9, mtime=0)
-    if len(compressed) > limit:
+    if len(compressed) > limit.size:
         raise RenderError(
-            f"user-data is {len(compressed):,} bytes (gzip-compressed); the {provider} limit is {limit:,} bytes"
+            f"user-data is {len(compressed):,} bytes (gzip-compressed); "
+            f"the {limit.name} limit is {limit.size:,} bytes"
         )
     return compressed

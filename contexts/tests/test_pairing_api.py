@@ -44,6 +44,14 @@ def test_the_vm_waits_with_202_until_paired():
 
 
 @pytest.mark.django_db
+def test_a_head_request_for_the_user_data_is_refused_and_does_not_collect_it(alice, alice_client):
+    data = vm_asks_for_a_pin()
+    assert claim(alice_client, data["pin"], make_profile(alice).pk).status_code == 200
+    assert Client().head(data["poll_url"]).status_code == 405
+    assert poll(data).status_code == 200
+
+
+@pytest.mark.django_db
 def test_the_owner_pairs_and_the_vm_collects_the_real_user_data_once(alice, alice_client):
     profile = make_profile(alice)
     data = vm_asks_for_a_pin()

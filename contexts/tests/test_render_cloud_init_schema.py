@@ -9,9 +9,13 @@ import pytest
 import yaml
 
 from contexts.render import RenderError, render
+from contexts.render.limits import UserDataLimit, limit_named
 from contexts.tests.render_samples import EXAMPLES, SALT_SEED, VARIABLES, render_example
 
 CLOUD_INIT = "/usr/bin/cloud-init"
+# The limits as the provider classes declare them (clusters/tests/test_user_data_limits.py).
+EC2 = UserDataLimit("ec2", 16384)
+OPENSTACK = UserDataLimit("openstack", 65536)
 
 
 def assert_cloud_init_accepts(config: bytes, tmp_path):
@@ -78,21 +82,19 @@ def _document_with_file(content: str) -> dict:
 def test_user_data_over_the_ec2_limit_is_gzipped(tmp_path):
     document = _document_with_file("the same line again and again\n" * 1000)
     plain = render(document, VARIABLES, salt_seed=SALT_SEED)
-    fitted = render(document, VARIABLES, salt_seed=SALT_SEED, provider="ec2")
+    fitted = render(document, VARIABLES, salt_seed=SALT_SEED, limit=EC2)
     assert len(plain) > 16384
     assert len(fitted) <= 16384
     assert gzip.decompress(fitted) == plain
-    assert fitted == render(document, VARIABLES, salt_seed=SALT_SEED, provider="ec2"), (
-        "gzip must be deterministic"
-    )
-    assert render(document, VARIABLES, salt_seed=SALT_SEED, provider="openstack") == plain
+    assert fitted == render(document, VARIABLES, salt_seed=SALT_SEED, limit=EC2), "gzip must be deterministic"
+    assert render(document, VARIABLES, salt_seed=SALT_SEED, limit=OPENSTACK) == plain
 
 
 def test_user_data_over_the_limit_even_gzipped_is_an_error_naming_the_sizes():
     noise = "".join(hashlib.sha256(str(i).encode()).hexdigest() for i in range(1000))  # 64,000 characters
     document = _document_with_file(noise)
     with pytest.raises(RenderError) as caught:
-        render(document, VARIABLES, salt_seed=SALT_SEED, provider="ec2")
+        render(document, VARIABLES, salt_seed=SALT_SEED, limit=EC2)
     message = str(caught.value)
     assert "(gzip-compressed); the ec2 limit is 16,384 bytes" in message
     assert message.startswith("user-data is ") and " bytes" in message
@@ -101,14 +103,14 @@ def test_user_data_over_the_limit_even_gzipped_is_an_error_naming_the_sizes():
 def test_other_formats_over_the_limit_are_an_error_without_gzip():
     document = _document_with_file("the same line again and again\n" * 1000)
     with pytest.raises(RenderError, match=r"^user-data is [\d,]+ bytes; the ec2 limit is 16,384 bytes$"):
-        render(document, VARIABLES, "shell", salt_seed=SALT_SEED, provider="ec2")
+        render(document, VARIABLES, "shell", salt_seed=SALT_SEED, limit=EC2)
 
 
 def test_unknown_format_or_provider_is_an_error():
     with pytest.raises(RenderError, match="unknown user-data format 'ini'"):
         render({"schema": 1}, VARIABLES, "ini", salt_seed=SALT_SEED)
     with pytest.raises(RenderError, match="unknown provider 'gce'"):
-        render({"schema": 1}, VARIABLES, salt_seed=SALT_SEED, provider="gce")
+        limit_named("gce")
 
 
 def test_unknown_template_variable_is_a_render_error_naming_the_field():

@@ -12,7 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 from contexts.document import DocumentInvalid, ensure_valid, parse_yaml
 from contexts.models import Profile, ProfileRevision
 from contexts.profiles import render_revision
-from contexts.render import FORMATS, PROVIDER_LIMITS, RenderError, render
+from contexts.render import FORMATS, RenderError, render
+from contexts.render.limits import known_limits, limit_named
 from contexts.secrets import SecretError
 from contexts.templating import VariableError, parse_variables
 
@@ -39,7 +40,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--provider",
-            choices=sorted(PROVIDER_LIMITS),
+            choices=sorted(known_limits()),
             help="apply this provider's user-data size limit (gzip for cloud-init when over)",
         )
         parser.add_argument("--redact", action="store_true", help="hide secrets, as public previews do")
@@ -74,7 +75,7 @@ class Command(BaseCommand):
         # A file has no stored revision salt: derive one from its bytes, so one file always
         # renders to the same bytes.
         salt = hashlib.sha256(raw).digest()
-        return render(document, variables, fmt, salt_seed=salt, provider=provider, redact=redact)
+        return render(document, variables, fmt, salt_seed=salt, limit=limit_named(provider), redact=redact)
 
     def _revision(self, profile_id: int, number: int | None) -> ProfileRevision:
         profile = Profile.objects.filter(pk=profile_id).select_related("latest").first()
