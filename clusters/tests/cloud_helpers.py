@@ -1,7 +1,8 @@
-"""Helpers shared by the cloud tests: a cloud with recognisable credentials, and a check that
-none of them (nor their ciphertext) shows anywhere."""
+"""Helpers shared by the cloud tests: a cloud with recognisable credentials, a check that none of
+them (nor their ciphertext) shows anywhere, and "Test connection" as the cloud's page does it."""
 
 import base64
+import time
 import uuid
 from contextlib import contextmanager
 
@@ -9,6 +10,24 @@ from clusters.models import Cloud
 
 ACCESS_KEY = "AKIA-access-Qv93"
 SECRET_KEY = "secret-key-Zt81xLm0"
+HTMX = {"HTTP_HX_REQUEST": "true"}  # the header htmx sends with its requests (portal/htmx.py)
+
+
+def polls(html: str) -> bool:
+    """Whether a partial tells htmx to fetch it again (an `hx-trigger="every ..."`)."""
+    return 'hx-trigger="every ' in html
+
+
+def check_as_the_page_does(client, cloud, timeout=30.0) -> tuple[str, float]:
+    """POST "Test connection" as the page's htmx does, then fetch the status partial again while it
+    polls; (the final partial, seconds from the click to the outcome)."""
+    start = time.monotonic()
+    html = client.post(f"/clouds/{cloud.pk}/check/", **HTMX).content.decode()
+    while polls(html):
+        assert time.monotonic() - start < timeout, f"still checking after {timeout} s"
+        time.sleep(0.1)
+        html = client.get(f"/clouds/{cloud.pk}/check/status/", **HTMX).content.decode()
+    return html, time.monotonic() - start
 
 
 def make_cloud(owner, *, name="My EC2", credentials=None, **fields) -> Cloud:

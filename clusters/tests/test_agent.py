@@ -21,7 +21,7 @@ from clusters.agents import agent_toml
 from clusters.models import Cluster, ClusterState, Instance
 from clusters.queues import queue_status
 from clusters.tasks import monitor_clouds
-from clusters.tests.cloud_helpers import drop_queue
+from clusters.tests.cloud_helpers import check_as_the_page_does, drop_queue
 from clusters.tests.conftest import free_port
 from clusters.tests.launch_helpers import (
     cloud_with_offering,
@@ -37,7 +37,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 REPO = Path(__file__).resolve().parents[2]
 WORKERS = 5
-LIVE = {"HTTP_X_REQUESTED_WITH": "fetch"}
 
 OBSERVER = """
 import atexit, importlib.abc, json, os, sys
@@ -116,16 +115,6 @@ def _agent_config(cloud, moto) -> str:
     )
 
 
-def _test_connection(client, cloud, timeout=30.0) -> str:
-    deadline = time.monotonic() + timeout
-    html = client.post(f"/clouds/{cloud.pk}/check/", **LIVE).content.decode()
-    while "data-live-again" in html:
-        assert time.monotonic() < deadline, "Test connection got no answer"
-        time.sleep(0.2)
-        html = client.get(f"/clouds/{cloud.pk}/check/status/", **LIVE).content.decode()
-    return html
-
-
 def test_a_cluster_launches_through_an_agent_that_has_no_database(
     alice_client, alice, moto_ec2, celery_worker_process, tmp_path
 ):
@@ -144,7 +133,7 @@ def test_a_cluster_launches_through_an_agent_that_has_no_database(
         assert agent.name in alice_client.get(f"/clouds/{cloud.pk}/queue/").content.decode()
 
         # Test connection runs in the agent, with the agent's credentials.
-        html = _test_connection(alice_client, cloud)
+        html, _elapsed = check_as_the_page_does(alice_client, cloud)
         cloud.refresh_from_db()
         assert cloud.check_state == "ok" and cloud.check_message.startswith("connected: ")
         assert cloud.check_message in html

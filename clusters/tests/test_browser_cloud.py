@@ -36,6 +36,10 @@ def test_a_person_adds_a_cloud_and_tests_it_in_place(browser, live_server, moto_
 
     WebDriverWait(browser, 10).until(seen.url_matches(r"/clouds/\d+/$"))
     assert "Never tested." in browser.page_source
+    # Who serves the cloud's queue is loaded after the page, in place.
+    WebDriverWait(browser, 10).until(
+        seen.text_to_be_present_in_element((By.ID, "queue-status"), "is served by")
+    )
     assert fits_the_screen(browser)
     browser.execute_script("window.stillThePage = true")
     click(browser, "//button[contains(., 'Test connection')]")
@@ -47,3 +51,8 @@ def test_a_person_adds_a_cloud_and_tests_it_in_place(browser, live_server, moto_
     assert "ok" in status and " sizes, " in status
     assert browser.execute_script("return window.stillThePage === true"), "the page was reloaded"
     assert ACCESS_KEY not in browser.page_source and SECRET_KEY not in browser.page_source
+
+    # A post htmx gets an error for is made again the plain way, so the error shows instead of nothing.
+    browser.delete_cookie("csrftoken")
+    click(browser, "//button[contains(., 'Test connection')]")
+    WebDriverWait(browser, 10).until(lambda b: "CSRF verification failed" in b.page_source)

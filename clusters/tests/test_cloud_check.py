@@ -9,9 +9,7 @@ from kombu.exceptions import OperationalError
 
 from clusters.models import CheckState
 from clusters.tasks import BROKER_DOWN, check_cloud_task
-from clusters.tests.cloud_helpers import idle_queue, make_cloud, published_tasks
-
-LIVE = {"HTTP_X_REQUESTED_WITH": "fetch"}
+from clusters.tests.cloud_helpers import HTMX, idle_queue, make_cloud, polls, published_tasks
 
 
 @pytest.mark.django_db
@@ -28,14 +26,27 @@ def test_it_queues_the_check_on_the_clouds_queue_with_the_id_only(alice_client, 
 
 
 @pytest.mark.django_db
-def test_the_pages_script_gets_the_checking_partial_back(alice_client, alice):
+def test_htmx_gets_the_checking_partial_back_which_polls(alice_client, alice):
     with idle_queue() as queue:
         cloud = make_cloud(alice, queue=queue)
-        response = alice_client.post(f"/clouds/{cloud.pk}/check/", **LIVE)
+        response = alice_client.post(f"/clouds/{cloud.pk}/check/", **HTMX)
     html = response.content.decode()
     assert response.status_code == 200
-    assert "checking…" in html and "data-live-again" in html
+    assert html.lstrip().startswith('<div id="check-status"') and "navbar" not in html
+    assert "checking…" in html and polls(html)
+    assert f'hx-get="/clouds/{cloud.pk}/check/status/" hx-trigger="every 1s" hx-swap="outerHTML"' in html
     assert f"Waiting for a worker on queue <code>{queue}</code>" in html
+
+
+@pytest.mark.django_db
+def test_a_plain_post_gets_the_whole_page_back(alice_client, alice):
+    # Only htmx's header asks for the partial; the old pollers' one is a plain request now.
+    with idle_queue() as queue:
+        cloud = make_cloud(alice, queue=queue)
+        response = alice_client.post(f"/clouds/{cloud.pk}/check/", HTTP_X_REQUESTED_WITH="fetch", follow=True)
+    assert response.redirect_chain == [(f"/clouds/{cloud.pk}/", 302)]
+    html = response.content.decode()
+    assert "navbar" in html and 'id="check-status"' in html and polls(html)
 
 
 @pytest.mark.django_db
@@ -45,7 +56,7 @@ def test_the_check_needs_a_post(alice_client, alice):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("state", "message", "shown", "polls"),
+    ("state", "message", "shown", "polled"),
     [
         (CheckState.OK, "connected: 58 sizes, 3 images", "connected: 58 sizes, 3 images", False),
         (CheckState.FAILED, "AuthFailure: AWS was not able to validate the provided access credentials",
@@ -54,11 +65,11 @@ def test_the_check_needs_a_post(alice_client, alice):
         (CheckState.PENDING, "", "checking…", True),
     ],
 )  # fmt: skip
-def test_the_status_partial_shows_the_outcome(alice_client, alice, state, message, shown, polls):
+def test_the_status_partial_shows_the_outcome(alice_client, alice, state, message, shown, polled):
     cloud = make_cloud(alice, check_state=state, check_message=message, checked_at=timezone.now())
-    html = alice_client.get(f"/clouds/{cloud.pk}/check/status/", **LIVE).content.decode()
+    html = alice_client.get(f"/clouds/{cloud.pk}/check/status/", **HTMX).content.decode()
     assert shown in html
-    assert ("data-live-again" in html) == polls
+    assert polls(html) == polled
 
 
 @pytest.mark.django_db
@@ -76,7 +87,7 @@ def test_an_unreachable_broker_fails_the_check_with_a_message(alice_client, alic
     with mock.patch.object(
         check_cloud_task, "apply_async", autospec=True, side_effect=OperationalError("down")
     ):
-        html = alice_client.post(f"/clouds/{cloud.pk}/check/", **LIVE).content.decode()
+        html = alice_client.post(f"/clouds/{cloud.pk}/check/", **HTMX).content.decode()
     assert "Could not queue the test: the task broker is unreachable." in html
     cloud.refresh_from_db()
     assert cloud.check_state == CheckState.FAILED
@@ -98,7 +109,7 @@ def test_wherever_a_check_starts_an_unreachable_broker_never_leaves_it_checking(
         check_cloud_task, "apply_async", autospec=True, side_effect=OperationalError("down")
     ):
         if started_from == "page":
-            answer = alice_client.post(f"/clouds/{cloud.pk}/check/", **LIVE)
+            answer = alice_client.post(f"/clouds/{cloud.pk}/check/", **HTMX)
         elif started_from == "api":
             answer = alice_client.post(f"/api/v1/clouds/{cloud.pk}/check/")
             assert answer.status_code == 503

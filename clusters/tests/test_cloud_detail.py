@@ -1,7 +1,7 @@
 import pytest
 
 from clusters.models import CheckState, Image, ServiceOffering, SizeMapping
-from clusters.tests.cloud_helpers import assert_no_secret, make_cloud
+from clusters.tests.cloud_helpers import assert_no_secret, make_cloud, polls
 
 
 @pytest.mark.django_db
@@ -32,15 +32,19 @@ def test_it_lists_the_images_and_the_offerings_mapped_here(alice_client, alice):
 def test_the_page_polls_the_check_while_it_runs_and_loads_the_queue_warning(alice_client, alice):
     cloud = make_cloud(alice, check_state=CheckState.PENDING)
     html = alice_client.get(f"/clouds/{cloud.pk}/").content.decode()
-    assert f'data-live-url="/clouds/{cloud.pk}/check/status/"' in html
-    assert "data-live-again" in html
-    assert f'data-live-url="/clouds/{cloud.pk}/queue/" data-live-load' in html
-    assert "/static/clusters/live.js" in html
+    assert (
+        f'<div id="check-status" class="mb-2" hx-get="/clouds/{cloud.pk}/check/status/" hx-trigger="every 1s" '
+        'hx-swap="outerHTML">' in html
+    )
+    assert f'<div id="queue-status" hx-get="/clouds/{cloud.pk}/queue/" hx-trigger="load"></div>' in html
+    assert f'hx-post="/clouds/{cloud.pk}/check/" hx-target="#check-status" hx-swap="outerHTML"' in html
+    assert f'action="/clouds/{cloud.pk}/check/"' in html  # the same form posts without JavaScript
+    assert "/static/vendor/htmx/htmx.min.js" in html
 
 
 @pytest.mark.django_db
 def test_a_finished_check_is_not_polled(alice_client, alice):
     cloud = make_cloud(alice, check_state=CheckState.FAILED, check_message="AuthFailure: bad key")
     html = alice_client.get(f"/clouds/{cloud.pk}/").content.decode()
-    assert "data-live-again" not in html
+    assert not polls(html)
     assert "AuthFailure: bad key" in html

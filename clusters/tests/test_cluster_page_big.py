@@ -62,8 +62,9 @@ def test_the_table_shows_a_hundred_instances_a_page(alice_client, cluster):
 
 def test_the_live_part_keeps_the_page(alice_client, cluster):
     page = alice_client.get(f"/clusters/{cluster.pk}/?page=2").content.decode()
-    assert f'data-live-url="/clusters/{cluster.pk}/live/?page=2"' in page
-    live = alice_client.get(f"/clusters/{cluster.pk}/live/?page=2").content.decode()
+    assert f'hx-get="/clusters/{cluster.pk}/live/?page=2"' in page
+    live = alice_client.get(f"/clusters/{cluster.pk}/live/?page=2", HTTP_HX_REQUEST="true").content.decode()
+    assert f'hx-get="/clusters/{cluster.pk}/live/?page=2"' in live, "the next refresh keeps the page too"
     assert names(live) == {f"demo-worker-{i}" for i in range(99, 199)}
     assert "241 of 251 instances running" in live
 

@@ -69,7 +69,24 @@ def test_the_cluster_page_shows_progress_roles_and_instances(alice_client, defin
     assert "0 of 4 instances running" in html
     assert 'data-role="worker"' in html and "demo-worker-2" in html
     assert "launch requested: 4 instances" in html
-    assert "data-live-again" in alice_client.get(f"/clusters/{cluster.pk}/live/").content.decode()
+
+
+LIVE_PART = '<div id="cluster-live" hx-get="/clusters/{pk}/live/" hx-trigger="every 2s" hx-swap="outerHTML">'
+
+
+def test_the_live_part_polls_until_the_cluster_is_terminated(alice_client, definition):
+    _launch(alice_client, definition)
+    cluster = Cluster.objects.get()
+    page = alice_client.get(f"/clusters/{cluster.pk}/").content.decode()
+    assert LIVE_PART.format(pk=cluster.pk) in page and "navbar" in page
+    live = alice_client.get(f"/clusters/{cluster.pk}/live/", HTTP_HX_REQUEST="true").content.decode()
+    assert live.lstrip().startswith(LIVE_PART.format(pk=cluster.pk)) and "navbar" not in live
+    assert "0 of 4 instances running" in live
+
+    Cluster.objects.filter(pk=cluster.pk).update(state=ClusterState.TERMINATED)
+    live = alice_client.get(f"/clusters/{cluster.pk}/live/", HTTP_HX_REQUEST="true").content.decode()
+    assert live.lstrip().startswith('<div id="cluster-live">'), "a terminated cluster stops the polling"
+    assert "hx-trigger" not in alice_client.get(f"/clusters/{cluster.pk}/").content.decode()
 
 
 def test_scaling_beyond_the_roles_maximum_is_refused(alice_client, definition):

@@ -60,7 +60,7 @@ def test_the_new_definition_page_offers_one_blank_role_and_the_add_another_butto
     assert 'name="roles-1-name"' not in html
     assert 'id="empty-roles"' in html
     assert 'data-formset-add="roles"' in html
-    assert "/static/clusters/definition.js" in html
+    assert "/static/portal/formset.js" in html
 
 
 def test_it_creates_a_master_and_twenty_workers_that_depend_on_the_master(alice_client, alice, parts):

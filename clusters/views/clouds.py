@@ -26,11 +26,7 @@ from clusters.providers import PROVIDERS, provider_class
 from clusters.queues import queue_status, queues_in_use
 from clusters.tasks import start_check
 from portal.deletion import delete_or_explain
-
-
-def _is_live(request) -> bool:
-    """A request from the page's script (static/clusters/live.js), which wants a partial back."""
-    return request.headers.get("X-Requested-With") == "fetch"
+from portal.htmx import is_htmx
 
 
 @login_required
@@ -123,11 +119,12 @@ def cloud_delete(request, cloud_id):
 @require_POST
 @login_required
 def cloud_check(request, cloud_id):
-    """Queue a connection test on the cloud's queue; the page then polls `cloud_check_status`."""
+    """Queue a connection test on the cloud's queue. htmx gets the status partial, which polls
+    `cloud_check_status` while the test is pending; a plain post goes back to the cloud's page."""
     cloud = get_cloud_for_user(request, cloud_id, write=True)
     with contextlib.suppress(OperationalError):  # the cloud shows the failure
         start_check(cloud)
-    if _is_live(request):
+    if is_htmx(request):
         return render(request, "clusters/partials/check_status.html", {"cloud": cloud})
     return redirect(cloud)
 

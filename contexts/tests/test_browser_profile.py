@@ -1,5 +1,5 @@
 """A person in a real browser at a phone's width: sign up, create a profile, fill the sectioned
-editor, save, read the preview in two formats, and see the secret kept out of the YAML view."""
+editor (with "Add another" in a list), save, read the preview in two formats, and see the secret kept out of the YAML view."""
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -29,13 +29,15 @@ def test_a_person_builds_a_profile_and_previews_it_on_a_phone(browser, live_serv
     click(browser, "//button[contains(@class, 'accordion-button') and contains(., 'Users')]")
     fill(browser, "users-0-name", "erin")
     fill(browser, "users-0-password", SECRET)
+    click(browser, "//button[@data-formset-add='users']")  # "Add another": a second user's blank form
+    fill(browser, "users-1-name", "frank")
     click(browser, "//button[@type='submit' and contains(., 'Save a new revision')]")
 
     WebDriverWait(browser, 10).until(seen.url_matches(r"/profiles/\d+/$"))
     assert "Saved revision 2" in browser.page_source
     cloud_init = browser.find_element(By.ID, "userdata-cloud-init").text
     assert "hostname: preview-node-0" in cloud_init
-    assert "name: erin" in cloud_init
+    assert "name: erin" in cloud_init and "name: frank" in cloud_init
     click(browser, "//button[@id='tab-shell']")
     shell = WebDriverWait(browser, 10).until(seen.visibility_of_element_located((By.ID, "userdata-shell")))
     assert shell.text.startswith("#!/bin/sh")

@@ -1,4 +1,4 @@
-// The profile pages' little behaviour: "Copy" buttons and "Add another" in the editor's lists.
+// The profile page's "Copy" buttons (the editor's "Add another" is static/portal/formset.js).
 // A file rather than inline code, so a strict Content-Security-Policy can forbid inline scripts.
 (function () {
   "use strict";
@@ -31,21 +31,8 @@
     area.remove();
   }
 
-  function addForm(button) {
-    const prefix = button.dataset.formsetAdd;
-    const total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
-    const template = document.getElementById("empty-" + prefix);
-    const list = document.querySelector('[data-formset="' + prefix + '"]');
-    list.insertAdjacentHTML("beforeend", template.innerHTML.replaceAll("__prefix__", total.value));
-    total.value = Number(total.value) + 1;
-    const first = list.lastElementChild.querySelector("input, textarea, select");
-    if (first) first.focus();
-  }
-
   document.addEventListener("click", function (event) {
     const copyButton = event.target.closest("[data-copy-target]");
     if (copyButton) copy(copyButton);
-    const addButton = event.target.closest("[data-formset-add]");
-    if (addButton) addForm(addButton);
   });
 })();

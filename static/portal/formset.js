@@ -1,5 +1,7 @@
-// The definition editor's "Add another role": clone the blank role and count it in the formset.
-// A file rather than inline code, so a strict Content-Security-Policy can forbid inline scripts.
+// "Add another" under a Django formset (the definition editor's roles, the profile editor's lists):
+// the button data-formset-add="PREFIX" clones <template id="empty-PREFIX">, numbers the copy, adds it
+// to [data-formset="PREFIX"] and counts it in the management form's TOTAL_FORMS. A file, so a strict
+// Content-Security-Policy can forbid inline scripts.
 (function () {
   "use strict";
 
@@ -12,6 +14,7 @@
     const blank = document.getElementById("empty-" + prefix).innerHTML;
     list.insertAdjacentHTML("beforeend", blank.replaceAll("__prefix__", total.value));
     total.value = Number(total.value) + 1;
-    list.lastElementChild.querySelector("input:not([type=hidden]), select").focus();
+    const first = list.lastElementChild.querySelector("input:not([type=hidden]), textarea, select");
+    if (first) first.focus();
   });
 })();
