@@ -2,10 +2,12 @@
 none of them (nor their ciphertext) shows anywhere."""
 
 import base64
+import time
 import uuid
 from contextlib import contextmanager
 
 from clusters.models import Cloud
+from portal.testing.waits import DEADLINE, wait_for
 
 ACCESS_KEY = "AKIA-access-Qv93"
 SECRET_KEY = "secret-key-Zt81xLm0"
@@ -57,6 +59,24 @@ def cloud_from_config(owner, config, *, name="moto", credentials=None, **fields)
     cloud.set_credentials(credentials or dict(config.credentials))
     cloud.save()
     return cloud
+
+
+def run_connection_test(client, cloud, timeout: float = DEADLINE) -> tuple[str, float]:
+    """POST "Test connection" as the page does and poll its partial as the page does, until the
+    outcome shows: (the final partial, seconds from the click to the outcome)."""
+    started = time.monotonic()
+    page = client.post(f"/clouds/{cloud.pk}/check/", HTTP_X_REQUESTED_WITH="fetch").content.decode()
+
+    def outcome_shown() -> bool:
+        nonlocal page
+        if "data-live-again" in page:
+            page = client.get(
+                f"/clouds/{cloud.pk}/check/status/", HTTP_X_REQUESTED_WITH="fetch"
+            ).content.decode()
+        return "data-live-again" not in page
+
+    wait_for(outcome_shown, timeout=timeout, every=0.1, message="the outcome of Test connection")
+    return page, time.monotonic() - started
 
 
 def secret_texts(cloud: Cloud) -> list[str]:

@@ -20,6 +20,7 @@ from django.conf import settings
 from clusters.models import ClusterDefinition, Image, Role, ServiceOffering
 from contexts.profiles import create_profile
 from portal.celery import app
+from portal.testing.waits import DEADLINE, wait_until_worker_answers
 
 NODE = {"schema": 1, "hostname": "{{ cluster.name }}-{{ role.name }}-{{ instance.index }}"}
 
@@ -54,12 +55,12 @@ class WorkerProcess:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
                                             cwd=settings.BASE_DIR, start_new_session=True)  # fmt: skip
 
-    def wait_ready(self, timeout: float = 60.0) -> WorkerProcess:
-        deadline = time.monotonic() + timeout
-        while not app.control.ping(destination=[self.name], timeout=0.5):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the Celery worker did not start:\n{self.log()[-3000:]}")
+    def wait_ready(self) -> WorkerProcess:
+        try:
+            wait_until_worker_answers(self.process, self.name, log=self.log_path)
+        except RuntimeError:
+            self.stop()
+            raise
         return self
 
     def kill(self) -> None:
@@ -99,7 +100,7 @@ class Workers:
             worker.stop()
 
 
-def take_messages(queue: str, count: int, timeout: float = 30.0) -> list[tuple[str, list]]:
+def take_messages(queue: str, count: int, timeout: float = DEADLINE) -> list[tuple[str, list]]:
     """Take `count` task messages off `queue`: [(task name, args)]."""
     taken = []
     deadline = time.monotonic() + timeout

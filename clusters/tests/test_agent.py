@@ -21,7 +21,7 @@ from clusters.agents import agent_toml
 from clusters.models import Cluster, ClusterState, Instance
 from clusters.queues import queue_status
 from clusters.tasks import monitor_clouds
-from clusters.tests.cloud_helpers import drop_queue
+from clusters.tests.cloud_helpers import drop_queue, run_connection_test
 from clusters.tests.conftest import free_port
 from clusters.tests.launch_helpers import (
     cloud_with_offering,
@@ -29,15 +29,13 @@ from clusters.tests.launch_helpers import (
     moto_nodes,
     states,
     user_data_of,
-    wait_for,
-)  # fmt: skip
-from portal.celery import app
+)
+from portal.testing.waits import wait_for, wait_until_worker_answers
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 REPO = Path(__file__).resolve().parents[2]
 WORKERS = 5
-LIVE = {"HTTP_X_REQUESTED_WITH": "fetch"}
 
 OBSERVER = """
 import atexit, importlib.abc, json, os, sys
@@ -98,13 +96,12 @@ def start_agent(directory: Path, queue: str, config: str) -> Agent:
                "--loglevel", "INFO", "--without-mingle", "--without-gossip"]  # fmt: skip
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=directory)
-    agent = Agent(name, process, log, report)
-    deadline = time.monotonic() + 60
-    while not app.control.ping(destination=[name], timeout=0.5):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the agent did not start:\n{log.read_text()[-3000:]}")
-    return agent
+    try:
+        wait_until_worker_answers(process, name, log=log, what="the agent")
+    except RuntimeError:
+        process.kill()
+        raise
+    return Agent(name, process, log, report)
 
 
 def _agent_config(cloud, moto) -> str:
@@ -114,16 +111,6 @@ def _agent_config(cloud, moto) -> str:
     return skeleton.replace('"<Access key ID>"', json.dumps(moto.key)).replace(
         '"<Secret access key>"', json.dumps(moto.secret)
     )
-
-
-def _test_connection(client, cloud, timeout=30.0) -> str:
-    deadline = time.monotonic() + timeout
-    html = client.post(f"/clouds/{cloud.pk}/check/", **LIVE).content.decode()
-    while "data-live-again" in html:
-        assert time.monotonic() < deadline, "Test connection got no answer"
-        time.sleep(0.2)
-        html = client.get(f"/clouds/{cloud.pk}/check/status/", **LIVE).content.decode()
-    return html
 
 
 def test_a_cluster_launches_through_an_agent_that_has_no_database(
@@ -144,7 +131,7 @@ def test_a_cluster_launches_through_an_agent_that_has_no_database(
         assert agent.name in alice_client.get(f"/clouds/{cloud.pk}/queue/").content.decode()
 
         # Test connection runs in the agent, with the agent's credentials.
-        html = _test_connection(alice_client, cloud)
+        html, _elapsed = run_connection_test(alice_client, cloud)
         cloud.refresh_from_db()
         assert cloud.check_state == "ok" and cloud.check_message.startswith("connected: ")
         assert cloud.check_message in html

@@ -2,16 +2,20 @@
 EC2 provider against a real EC2 API (moto), and the partial the page polls until the outcome."""
 
 import socket
-import time
 
 import pytest
 
 from clusters.models import CheckState
-from clusters.tests.cloud_helpers import ACCESS_KEY, SECRET_KEY, cloud_from_config, secret_texts
+from clusters.tests.cloud_helpers import (
+    ACCESS_KEY,
+    SECRET_KEY,
+    cloud_from_config,
+    run_connection_test,
+    secret_texts,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-LIVE = {"HTTP_X_REQUESTED_WITH": "fetch"}
 CREDENTIALS = {"key": ACCESS_KEY, "secret": SECRET_KEY}  # moto takes any; these are easy to look for
 
 
@@ -19,18 +23,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _test_connection(client, cloud, timeout=30.0) -> tuple[str, float]:
-    """POST "Test connection" as the page does, poll its partial as the page does; (the final
-    partial, seconds from the click to the outcome)."""
-    start = time.monotonic()
-    html = client.post(f"/clouds/{cloud.pk}/check/", **LIVE).content.decode()
-    while "data-live-again" in html:
-        assert time.monotonic() - start < timeout, f"still checking after {timeout} s"
-        time.sleep(0.1)
-        html = client.get(f"/clouds/{cloud.pk}/check/status/", **LIVE).content.decode()
-    return html, time.monotonic() - start
 
 
 def _assert_worker_log_clean(tmp_path_factory, cloud):
@@ -46,7 +38,7 @@ def test_a_working_cloud_becomes_ok_with_the_summary(
     alice_client, alice, moto_ec2, celery_worker_process, tmp_path_factory
 ):
     cloud = cloud_from_config(alice, moto_ec2.config(), credentials=CREDENTIALS)
-    html, _elapsed = _test_connection(alice_client, cloud)
+    html, _elapsed = run_connection_test(alice_client, cloud)
     cloud.refresh_from_db()
     assert cloud.check_state == CheckState.OK
     assert cloud.check_message.startswith("connected: ") and " sizes, " in cloud.check_message
@@ -58,7 +50,7 @@ def test_a_dead_endpoint_fails_readably_within_10_seconds(
     alice_client, alice, moto_ec2, celery_worker_process
 ):
     cloud = cloud_from_config(alice, moto_ec2.config(), credentials=CREDENTIALS, port=_free_port())
-    html, elapsed = _test_connection(alice_client, cloud)
+    html, elapsed = run_connection_test(alice_client, cloud)
     cloud.refresh_from_db()
     assert cloud.check_state == CheckState.FAILED
     assert "cannot reach" in cloud.check_message and f":{cloud.port}" in cloud.check_message
@@ -77,7 +69,7 @@ def test_a_request_the_cloud_refuses_shows_the_providers_message(
     alice_client, alice, moto_ec2, celery_worker_process, change, said
 ):
     cloud = cloud_from_config(alice, moto_ec2.config(), credentials=CREDENTIALS, **change)
-    html, _elapsed = _test_connection(alice_client, cloud)
+    html, _elapsed = run_connection_test(alice_client, cloud)
     cloud.refresh_from_db()
     assert cloud.check_state == CheckState.FAILED
     assert said in cloud.check_message
@@ -85,7 +77,7 @@ def test_a_request_the_cloud_refuses_shows_the_providers_message(
 
 
 def test_an_endpoint_that_never_answers_fails_within_10_seconds(
-    alice_client, alice, moto_ec2, celery_worker_process
+    alice_client, alice, moto_ec2, production_timeouts
 ):
     # A socket that accepts connections (the kernel's backlog) and never says a word.
     with socket.socket() as silent:
@@ -93,7 +85,7 @@ def test_an_endpoint_that_never_answers_fails_within_10_seconds(
         silent.listen(8)
         port = silent.getsockname()[1]
         cloud = cloud_from_config(alice, moto_ec2.config(), credentials=CREDENTIALS, port=port)
-        html, elapsed = _test_connection(alice_client, cloud)
+        html, elapsed = run_connection_test(alice_client, cloud)
     cloud.refresh_from_db()
     assert cloud.check_state == CheckState.FAILED
     assert "did not answer in time" in cloud.check_message
@@ -108,7 +100,7 @@ def test_wrong_credentials_show_the_providers_message_within_10_seconds(
     cloud = cloud_from_config(
         alice, config, credentials={"key": config.credentials["key"], "secret": "wrong"}
     )
-    html, elapsed = _test_connection(alice_client, cloud)
+    html, elapsed = run_connection_test(alice_client, cloud)
     cloud.refresh_from_db()
     assert cloud.check_state == CheckState.FAILED
     assert "signature" in cloud.check_message.lower() or "credentials" in cloud.check_message.lower()
