@@ -41,13 +41,15 @@ class WorkerProcess:
     """`celery worker` in a process group of its own, with clusters/tests/fault_settings.py, on
     the test database; `kill()` is a power cut for it and its pool (SIGKILL, no warm shutdown)."""
 
-    def __init__(self, log_path: Path, queues: list[str], results_queue: str, *, concurrency: int = 2):
+    def __init__(self, log_path: Path, queues: list[str], results_queue: str, *, concurrency: int = 2,
+                 env: dict | None = None):  # fmt: skip
         from conftest import _database_url  # the session worker's: the same test database
 
         self.name = f"fault-worker-{uuid.uuid4().hex[:8]}@localhost"
         self.log_path = log_path
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clusters.tests.fault_settings",
-               "DATABASE_URL": _database_url(settings.DATABASES["default"]), "PORTAL_RESULTS_QUEUE": results_queue}  # fmt: skip
+               "DATABASE_URL": _database_url(settings.DATABASES["default"]), "PORTAL_RESULTS_QUEUE": results_queue,
+               **(env or {})}  # fmt: skip
         command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel", "INFO",
                    "--pool", "prefork", "--concurrency", str(concurrency), "--queues", ",".join(queues),
                    "--hostname", self.name, "--without-mingle", "--without-gossip", "--without-heartbeat"]  # fmt: skip
@@ -88,10 +90,12 @@ class Workers:
         self.directory = directory
         self.started: list[WorkerProcess] = []
 
-    def start(self, queues: Queues, *, serve_results: bool = True, concurrency: int = 2) -> WorkerProcess:
+    def start(self, queues: Queues, *, serve_results: bool = True, concurrency: int = 2,
+              env: dict | None = None) -> WorkerProcess:  # fmt: skip
+        """A worker on the test's queues; `env` adds to (or changes) its environment."""
         names = [queues.cloud, queues.results] if serve_results else [queues.cloud]
         log_path = self.directory / f"worker-{len(self.started)}.log"
-        worker = WorkerProcess(log_path, names, queues.results, concurrency=concurrency)
+        worker = WorkerProcess(log_path, names, queues.results, concurrency=concurrency, env=env)
         self.started.append(worker)
         return worker.wait_ready()
 

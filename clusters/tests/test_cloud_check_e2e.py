@@ -13,6 +13,7 @@ from clusters.tests.cloud_helpers import (
     run_connection_test,
     secret_texts,
 )
+from clusters.tests.fault_helpers import Queues, Workers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,6 +77,16 @@ def test_a_request_the_cloud_refuses_shows_the_providers_message(
     assert said in html
 
 
+@pytest.fixture
+def production_timeouts(transactional_db, tmp_path):
+    """The queue of a worker with the portal's own cloud API timeouts: the test settings give the
+    session's worker longer ones (CLOUD_API_TIMEOUT), for a loaded machine."""
+    workers, queues = Workers(tmp_path), Queues()
+    workers.start(queues, env={"CLOUD_API_TIMEOUT": ""})
+    yield queues.cloud
+    workers.stop_all()  # before the test database is emptied
+
+
 def test_an_endpoint_that_never_answers_fails_within_10_seconds(
     alice_client, alice, moto_ec2, production_timeouts
 ):
@@ -84,7 +95,8 @@ def test_an_endpoint_that_never_answers_fails_within_10_seconds(
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         port = silent.getsockname()[1]
-        cloud = cloud_from_config(alice, moto_ec2.config(), credentials=CREDENTIALS, port=port)
+        cloud = cloud_from_config(alice, moto_ec2.config(), credentials=CREDENTIALS, port=port,
+                                  queue=production_timeouts)  # fmt: skip
         html, elapsed = run_connection_test(alice_client, cloud)
     cloud.refresh_from_db()
     assert cloud.check_state == CheckState.FAILED
