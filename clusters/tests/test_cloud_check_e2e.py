@@ -80,9 +80,10 @@ def test_a_request_the_cloud_refuses_shows_the_providers_message(
 @pytest.fixture
 def production_timeouts(transactional_db, tmp_path):
     """The queue of a worker with the portal's own cloud API timeouts: the test settings give the
-    session's worker longer ones (CLOUD_API_TIMEOUT), for a loaded machine."""
+    session's worker longer ones (CLOUD_API_TIMEOUT), for a loaded machine. The test settings, not
+    the fault tests' (their 5 s visibility timeout would deliver a 6 s check a second time)."""
     workers, queues = Workers(tmp_path), Queues()
-    workers.start(queues, env={"CLOUD_API_TIMEOUT": ""})
+    workers.start(queues, env={"CLOUD_API_TIMEOUT": "", "DJANGO_SETTINGS_MODULE": "portal.testing.settings"})
     yield queues.cloud
     workers.stop_all()  # before the test database is emptied
 
