@@ -58,10 +58,9 @@ def celery_worker_process(tmp_path_factory, django_db_setup):
     import os
     import subprocess
     import sys
-    import time
     from pathlib import Path
 
-    from portal.celery import app
+    from portal.testing.waits import wait_until_worker_answers
 
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     name = f"test-worker-{os.getpid()}@localhost"
@@ -80,10 +79,7 @@ def celery_worker_process(tmp_path_factory, django_db_setup):
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
                                    cwd=Path(__file__).parent)  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[name], timeout=0.5):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the Celery worker did not start:\n{log_path.read_text()[-3000:]}")
+        wait_until_worker_answers(process, name, log=log_path)
         yield process
     finally:
         process.terminate()

@@ -3,6 +3,7 @@ and every libcloud or network error turned into a CloudError with the provider's
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 from contextlib import contextmanager
@@ -34,6 +35,15 @@ HTTP_TIMEOUT = (3, 6)
 # Reading a list of nodes: a thousand nodes make a long answer on any cloud (moto takes 6 s), and a
 # monitor cycle that times out sees nothing at all.
 LIST_READ_TIMEOUT = 60
+
+
+def http_timeout() -> tuple[float, float]:
+    """HTTP_TIMEOUT, with the read part set by CLOUD_API_TIMEOUT (seconds) where the environment has
+    it: for a slow cloud, or a machine so loaded that a local one answers late (the test suite's).
+    The environment, not Django's settings: agents run without Django."""
+    seconds = os.environ.get("CLOUD_API_TIMEOUT", "").strip()
+    return (HTTP_TIMEOUT[0], float(seconds)) if seconds else HTTP_TIMEOUT
+
 
 STATE_WORDS = {
     NodeState.RUNNING: RUNNING,
@@ -221,10 +231,11 @@ class LibcloudProvider(CloudProvider):
 
     @contextmanager
     def listing(self):
-        """Calls in the block may read for LIST_READ_TIMEOUT seconds instead of HTTP_TIMEOUT's."""
+        """Calls in the block may read for LIST_READ_TIMEOUT seconds (or CLOUD_API_TIMEOUT's, if longer)."""
         connection = self.driver.connection
         before = connection.timeout
-        connection.timeout = (HTTP_TIMEOUT[0], LIST_READ_TIMEOUT)
+        connect, read = http_timeout()
+        connection.timeout = (connect, max(read, LIST_READ_TIMEOUT))
         if getattr(connection, "connection", None) is not None:  # already connected
             connection.connection.session.timeout = connection.timeout
         try:

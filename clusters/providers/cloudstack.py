@@ -25,7 +25,7 @@ from libcloud.compute.base import NodeImage, NodeSize
 from libcloud.compute.drivers.cloudstack import CloudStackNodeDriver
 from libcloud.compute.types import NodeState
 
-from ._libcloud import HTTP_TIMEOUT, LibcloudProvider, endpoint_url, node_info
+from ._libcloud import LibcloudProvider, endpoint_url, http_timeout, node_info
 from .base import CloudError, NodeInfo, Param
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class PortalCloudStackConnection(CloudStackConnection):
     def connect(self, *args, **kwargs):
         super().connect(*args, **kwargs)
         # `self.timeout` stays the async job wait; each HTTP call gets the short one.
-        self.connection.session.timeout = HTTP_TIMEOUT
+        self.connection.session.timeout = http_timeout()
 
     def has_completed(self, response):
         if response.get("jobstatus") == self.ASYNC_FAILURE:

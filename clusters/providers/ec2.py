@@ -26,7 +26,7 @@ from libcloud.compute.types import NodeState
 from libcloud.utils.py3 import ET
 from libcloud.utils.xml import findall, findtext
 
-from ._libcloud import HTTP_TIMEOUT, LibcloudProvider, endpoint_url, image_info, node_info
+from ._libcloud import LibcloudProvider, endpoint_url, http_timeout, image_info, node_info
 from .base import TERMINATED, CloudError, ImageInfo, NodeInfo, Param, SizeInfo
 
 AUTH_ERROR_CODES = {"AuthFailure", "InvalidClientTokenId", "SignatureDoesNotMatch", "OptInRequired"}
@@ -185,7 +185,7 @@ class EC2Provider(LibcloudProvider):
             port=self.config.port,
             secure=self.config.secure,
             path=self.config.path,
-            timeout=HTTP_TIMEOUT,
+            timeout=http_timeout(),
         )
 
     def describe_endpoint(self) -> str:

@@ -10,7 +10,7 @@ import json
 from libcloud.compute.base import NodeImage, NodeSize
 from libcloud.compute.providers import get_driver
 
-from ._libcloud import HTTP_TIMEOUT, LibcloudProvider
+from ._libcloud import LibcloudProvider, http_timeout
 from .base import CloudError, Param
 
 
@@ -62,7 +62,7 @@ class GenericLibcloudProvider(LibcloudProvider):
         arguments = self.driver_arguments()
         accepts = inspect.signature(driver_class.__init__).parameters
         if "timeout" in accepts or any(p.kind is p.VAR_KEYWORD for p in accepts.values()):
-            arguments.setdefault("timeout", HTTP_TIMEOUT)
+            arguments.setdefault("timeout", http_timeout())
         try:
             return driver_class(*credentials, **arguments)
         except TypeError as error:

@@ -7,7 +7,7 @@ from libcloud.compute.drivers.openstack import OpenStackNetwork
 from libcloud.compute.providers import get_driver
 from libcloud.compute.types import Provider
 
-from ._libcloud import HTTP_TIMEOUT, LibcloudProvider
+from ._libcloud import LibcloudProvider, http_timeout
 from .base import CloudError, Param
 
 AUTH_VERSIONS = ("3.x_password", "2.0_password")
@@ -66,7 +66,7 @@ class OpenStackProvider(LibcloudProvider):
             ex_domain_name=self.option("domain"),
             ex_force_service_region=self.config.region or None,
             ex_force_service_name=self.option("service_name") or None,
-            timeout=HTTP_TIMEOUT,
+            timeout=http_timeout(),
         )
 
     def describe_endpoint(self) -> str:

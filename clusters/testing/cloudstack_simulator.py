@@ -9,7 +9,8 @@ in `libcloud/test/compute/fixtures/cloudstack/`. It behaves like CloudStack wher
   name, values URL-encoded (spaces as %20), the whole string lower-cased; a wrong key or
   signature gets CloudStack's 401 answer;
 - create, tag and destroy are asynchronous jobs polled with queryAsyncJobResult;
-- a VM is Starting in its deploy job's result and Running once `boot_seconds` have passed;
+- a VM is Starting in its deploy job's result and Running once `boot_seconds` have passed (or
+  `finish_boots()` was called);
 - user-data must be base64 and at most 32 KiB encoded (the limit for an HTTP GET); what each VM
   received is kept, decoded, in `user_data[vm_id]`;
 - VM names are host names, unique among live VMs;
@@ -113,6 +114,13 @@ class CloudStackSimulator:
     def fail_next_deploys(self, count: int = 1, text: str = "Insufficient capacity", code: int = 533) -> None:
         with self._lock:
             self._failures.extend([(text, code)] * count)
+
+    def finish_boots(self) -> None:
+        """Every VM still booting is Running from now on, as if its `boot_seconds` had passed."""
+        with self._lock:
+            now = time.monotonic()
+            for vm in self.vms.values():
+                vm["boots_at"] = min(vm["boots_at"], now)
 
     # Server life.
     def start(self) -> CloudStackSimulator:

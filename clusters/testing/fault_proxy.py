@@ -35,6 +35,9 @@ UNAVAILABLE = (503, "Unavailable", "The server is overloaded and can't handle th
 NOT_PASSED_ON = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "upgrade",
                  "content-length", "server", "date"}  # fmt: skip
 HOLD_LIMIT = 30.0  # seconds an answer is kept back at most, should a test forget to release it
+# Seconds the cloud behind may take to answer: longer than the portal's longest read (a list's, 60 s),
+# so that a slow cloud meets the portal's timeouts, not the proxy's.
+UPSTREAM_TIMEOUT = 120.0
 
 
 def ec2_error(code: str, message: str) -> bytes:
@@ -154,7 +157,7 @@ class FaultProxy:
                 self.held -= 1
 
     def _forward(self, method: str, path: str, headers, body: bytes) -> tuple[int, list, bytes]:
-        connection = http.client.HTTPConnection(self.target_host, self.target_port, timeout=30)
+        connection = http.client.HTTPConnection(self.target_host, self.target_port, timeout=UPSTREAM_TIMEOUT)
         try:
             kept = {k: v for k, v in headers.items() if k.lower() not in NOT_PASSED_ON}
             connection.request(method, path, body=body or None, headers=kept)

@@ -8,7 +8,6 @@ import json
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from clusters.providers import CloudConfig
+from portal.testing.waits import DEADLINE, serves, wait_until_started
 
 LOCALHOST = "127.0.0.1"
 
@@ -32,7 +32,7 @@ def _post(url: str, payload: dict | None = None) -> bytes:
     request = urllib.request.Request(
         url, data=data, method="POST", headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=10) as answer:
+    with urllib.request.urlopen(request, timeout=DEADLINE) as answer:
         return answer.read()
 
 
@@ -139,15 +139,9 @@ def _mimic_port(tmp_path_factory):
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=log_path.parent)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://{LOCALHOST}:{port}/identity/v2.0", timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"mimic did not start:\n{log_path.read_text()[-3000:]}")
-                time.sleep(0.1)
+        wait_until_started(
+            process, serves(f"http://{LOCALHOST}:{port}/identity/v2.0"), what="mimic", log=log_path
+        )
         _post(f"http://{LOCALHOST}:{port}/mimic/v1.1/IdentityControlAPI/behaviors/auth",
               {"name": "fail", "criteria": [{"username": f"^{REJECTED_USER}$"}],
                "parameters": {"code": 401, "message": "Unable to authenticate user with credentials provided."}})  # fmt: skip

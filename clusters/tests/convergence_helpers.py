@@ -42,6 +42,7 @@ from clusters.tests.fault_helpers import WorkerProcess, Workers
 from clusters.tests.launch_helpers import cloud_with_offering
 from clusters.userdata import dns_label
 from portal.celery import app
+from portal.testing.waits import DEADLINE
 
 MAX_COUNT = 8
 NEEDS_MASTER = {
@@ -300,7 +301,7 @@ class Crew:
         self.ready()
         wait_for_traffic(self.consume)
         names = [worker.name for worker in self.alive]
-        active = app.control.inspect(destination=names, timeout=0.5).active() or {}
+        active = app.control.inspect(destination=names, timeout=10).active() or {}  # returns once all answer
         candidates = [worker for worker in self.alive if active.get(worker.name)] or self.alive
         victim = candidates[min(int(pick * len(candidates)), len(candidates) - 1)]
         tasks = [task["name"].removeprefix("clusters.") for task in active.get(victim.name, [])]
@@ -343,7 +344,7 @@ def sqlite_write_lock(path: str, seconds: float, logs: list[Path]) -> str:
         holder.execute("ROLLBACK")
     finally:
         holder.close()
-    time.sleep(0.2)
+    time.sleep(0.2)  # for the workers' last log lines of it: they are only counted for the report
     return f"write lock held {seconds:.1f} s: {watch.count()} worker writes met 'database is locked'"
 
 
@@ -368,7 +369,7 @@ def postgres_backends_terminated(url: str, seconds: float, logs: list[Path]) -> 
                 terminated.add(pid)
             time.sleep(0.05)
         holder.rollback()
-    time.sleep(0.2)
+    time.sleep(0.2)  # for the workers' last log lines of it: they are only counted for the report
     return (f"instances locked {seconds:.1f} s: {len(terminated)} worker backends terminated while waiting, "
             f"{watch.count()} record tasks met it")  # fmt: skip
 
@@ -593,7 +594,7 @@ class Outcome:
 def reset_moto(moto) -> None:
     """moto's EC2 emptied: each sequence counts its own nodes and lists only them."""
     request = urllib.request.Request(f"{moto.url}/moto-api/reset", data=b"", method="POST")
-    urllib.request.urlopen(request, timeout=10).close()
+    urllib.request.urlopen(request, timeout=DEADLINE).close()
 
 
 def quiet(stack: Stack, until: float) -> bool:
@@ -618,7 +619,7 @@ def settle(
     while True:
         retrying(recording.monitor_clouds, note)
         cycles += 1
-        calm = quiet(stack, until=time.monotonic() + 25)  # a cycle's own work, even past the deadline
+        calm = quiet(stack, until=time.monotonic() + DEADLINE)  # a cycle's own work, even past the deadline
         found = compare(ec2, cloud, clusters)
         agreed = agreed + 1 if calm and found.converged else 0
         if agreed >= 2 or time.monotonic() > deadline:

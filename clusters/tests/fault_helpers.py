@@ -20,6 +20,7 @@ from django.conf import settings
 from clusters.models import ClusterDefinition, Image, Role, ServiceOffering
 from contexts.profiles import create_profile
 from portal.celery import app
+from portal.testing.waits import DEADLINE, wait_until_worker_answers
 
 NODE = {"schema": 1, "hostname": "{{ cluster.name }}-{{ role.name }}-{{ instance.index }}"}
 
@@ -40,13 +41,15 @@ class WorkerProcess:
     """`celery worker` in a process group of its own, with clusters/tests/fault_settings.py, on
     the test database; `kill()` is a power cut for it and its pool (SIGKILL, no warm shutdown)."""
 
-    def __init__(self, log_path: Path, queues: list[str], results_queue: str, *, concurrency: int = 2):
+    def __init__(self, log_path: Path, queues: list[str], results_queue: str, *, concurrency: int = 2,
+                 env: dict | None = None):  # fmt: skip
         from conftest import _database_url  # the session worker's: the same test database
 
         self.name = f"fault-worker-{uuid.uuid4().hex[:8]}@localhost"
         self.log_path = log_path
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clusters.tests.fault_settings",
-               "DATABASE_URL": _database_url(settings.DATABASES["default"]), "PORTAL_RESULTS_QUEUE": results_queue}  # fmt: skip
+               "DATABASE_URL": _database_url(settings.DATABASES["default"]), "PORTAL_RESULTS_QUEUE": results_queue,
+               **(env or {})}  # fmt: skip
         command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel", "INFO",
                    "--pool", "prefork", "--concurrency", str(concurrency), "--queues", ",".join(queues),
                    "--hostname", self.name, "--without-mingle", "--without-gossip", "--without-heartbeat"]  # fmt: skip
@@ -54,12 +57,12 @@ class WorkerProcess:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
                                             cwd=settings.BASE_DIR, start_new_session=True)  # fmt: skip
 
-    def wait_ready(self, timeout: float = 60.0) -> WorkerProcess:
-        deadline = time.monotonic() + timeout
-        while not app.control.ping(destination=[self.name], timeout=0.5):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the Celery worker did not start:\n{self.log()[-3000:]}")
+    def wait_ready(self) -> WorkerProcess:
+        try:
+            wait_until_worker_answers(self.process, self.name, log=self.log_path)
+        except RuntimeError:
+            self.stop()
+            raise
         return self
 
     def kill(self) -> None:
@@ -87,10 +90,12 @@ class Workers:
         self.directory = directory
         self.started: list[WorkerProcess] = []
 
-    def start(self, queues: Queues, *, serve_results: bool = True, concurrency: int = 2) -> WorkerProcess:
+    def start(self, queues: Queues, *, serve_results: bool = True, concurrency: int = 2,
+              env: dict | None = None) -> WorkerProcess:  # fmt: skip
+        """A worker on the test's queues; `env` adds to (or changes) its environment."""
         names = [queues.cloud, queues.results] if serve_results else [queues.cloud]
         log_path = self.directory / f"worker-{len(self.started)}.log"
-        worker = WorkerProcess(log_path, names, queues.results, concurrency=concurrency)
+        worker = WorkerProcess(log_path, names, queues.results, concurrency=concurrency, env=env)
         self.started.append(worker)
         return worker.wait_ready()
 
@@ -99,7 +104,7 @@ class Workers:
             worker.stop()
 
 
-def take_messages(queue: str, count: int, timeout: float = 30.0) -> list[tuple[str, list]]:
+def take_messages(queue: str, count: int, timeout: float = DEADLINE) -> list[tuple[str, list]]:
     """Take `count` task messages off `queue`: [(task name, args)]."""
     taken = []
     deadline = time.monotonic() + timeout

@@ -1,10 +1,15 @@
 """Clusters and instances made directly in the database, each instance with its own token, for
 the instance API tests (check-in, rendezvous)."""
 
+import redis
+from django.conf import settings
+
+from clusters import rendezvous
 from clusters.instance_auth import new_instance_token
 from clusters.models import Cluster, Instance, InstanceState
 from clusters.tests.cloud_helpers import make_cloud
 from contexts.profiles import create_profile
+from portal.testing.waits import DEADLINE, wait_for
 
 
 def make_cluster(owner, name="demo") -> Cluster:
@@ -28,3 +33,14 @@ def make_instance(
 def auth(token: str) -> dict:
     """The test client's headers for an instance token."""
     return {"HTTP_AUTHORIZATION": f"Instance {token}"}
+
+
+def wait_until_a_waiter_listens() -> None:
+    """Until a rendezvous wait (in any process) listens for writes: its process subscribed to the
+    channel of writes, so a write from now on wakes it rather than being read on its arrival."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    try:
+        wait_for(lambda: client.pubsub_numsub(rendezvous._channel())[0][1] > 0, timeout=DEADLINE, every=0.05,
+                 message="a rendezvous wait listening")  # fmt: skip
+    finally:
+        client.close()

@@ -2,7 +2,6 @@
 need the master's address."""
 
 import base64
-import time
 
 from clusters.models import ClusterDefinition, Image, Instance, Role, ServiceOffering, SizeMapping
 from clusters.tests.cloud_helpers import cloud_from_config
@@ -41,20 +40,6 @@ def condor_definition(owner, cloud, *, workers=20) -> ClusterDefinition:
     Role.objects.create(definition=definition, name="worker", profile=worker, offering=offering, image=image,
                         count=workers, max_count=100, depends_on=["master"], position=1)  # fmt: skip
     return definition
-
-
-def wait_for(predicate, *, timeout=120.0, tick=None, message="condition"):
-    """Poll until predicate() is true; `tick()` runs each round (e.g. a monitoring cycle)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {message}")
-        if tick:
-            tick()
-        time.sleep(0.5)
 
 
 def states(cluster) -> dict:

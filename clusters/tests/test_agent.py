@@ -29,9 +29,8 @@ from clusters.tests.launch_helpers import (
     moto_nodes,
     states,
     user_data_of,
-    wait_for,
-)  # fmt: skip
-from portal.celery import app
+)
+from portal.testing.waits import wait_for, wait_until_worker_answers
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -97,13 +96,12 @@ def start_agent(directory: Path, queue: str, config: str) -> Agent:
                "--loglevel", "INFO", "--without-mingle", "--without-gossip"]  # fmt: skip
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=directory)
-    agent = Agent(name, process, log, report)
-    deadline = time.monotonic() + 60
-    while not app.control.ping(destination=[name], timeout=0.5):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the agent did not start:\n{log.read_text()[-3000:]}")
-    return agent
+    try:
+        wait_until_worker_answers(process, name, log=log, what="the agent")
+    except RuntimeError:
+        process.kill()
+        raise
+    return Agent(name, process, log, report)
 
 
 def _agent_config(cloud, moto) -> str:

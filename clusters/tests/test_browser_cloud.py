@@ -8,6 +8,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from clusters.tests.cloud_helpers import ACCESS_KEY, SECRET_KEY
 from portal.testing.browser import click, fill, fits_the_screen
+from portal.testing.waits import DEADLINE
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +20,7 @@ def test_a_person_adds_a_cloud_and_tests_it_in_place(browser, live_server, moto_
     fill(browser, "password1", "a long enough passphrase")
     fill(browser, "password2", "a long enough passphrase")
     click(browser, "//main//button[@type='submit']")
-    WebDriverWait(browser, 10).until(seen.url_matches(r"/profiles/$"))
+    WebDriverWait(browser, DEADLINE).until(seen.url_matches(r"/profiles/$"))
 
     browser.get(live_server.url + "/clouds/")
     click(browser, "//a[contains(., 'Add your first cloud')]")
@@ -34,7 +35,7 @@ def test_a_person_adds_a_cloud_and_tests_it_in_place(browser, live_server, moto_
     fill(browser, "region", moto_ec2.region)
     click(browser, "//main//button[@type='submit' and contains(., 'Save')]")
 
-    WebDriverWait(browser, 10).until(seen.url_matches(r"/clouds/\d+/$"))
+    WebDriverWait(browser, DEADLINE).until(seen.url_matches(r"/clouds/\d+/$"))
     assert "Never tested." in browser.page_source
     # Who serves the cloud's queue is loaded after the page, in place.
     WebDriverWait(browser, 10).until(
@@ -43,8 +44,10 @@ def test_a_person_adds_a_cloud_and_tests_it_in_place(browser, live_server, moto_
     assert fits_the_screen(browser)
     browser.execute_script("window.stillThePage = true")
     click(browser, "//button[contains(., 'Test connection')]")
-    WebDriverWait(browser, 5).until(seen.text_to_be_present_in_element((By.ID, "check-status"), "checking…"))
-    WebDriverWait(browser, 15).until(
+    WebDriverWait(browser, DEADLINE).until(
+        seen.text_to_be_present_in_element((By.ID, "check-status"), "checking…")
+    )
+    WebDriverWait(browser, DEADLINE).until(
         seen.text_to_be_present_in_element((By.ID, "check-status"), "connected: ")
     )
     status = browser.find_element(By.ID, "check-status").text

@@ -13,6 +13,7 @@ from clusters.tests.cloud_helpers import (
     cloud_from_config,
     secret_texts,
 )
+from clusters.tests.fault_helpers import Queues, Workers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -76,15 +77,27 @@ def test_a_request_the_cloud_refuses_shows_the_providers_message(
     assert said in html
 
 
+@pytest.fixture
+def production_timeouts(transactional_db, tmp_path):
+    """The queue of a worker with the portal's own cloud API timeouts: the test settings give the
+    session's worker longer ones (CLOUD_API_TIMEOUT), for a loaded machine. The test settings, not
+    the fault tests' (their 5 s visibility timeout would deliver a 6 s check a second time)."""
+    workers, queues = Workers(tmp_path), Queues()
+    workers.start(queues, env={"CLOUD_API_TIMEOUT": "", "DJANGO_SETTINGS_MODULE": "portal.testing.settings"})
+    yield queues.cloud
+    workers.stop_all()  # before the test database is emptied
+
+
 def test_an_endpoint_that_never_answers_fails_within_10_seconds(
-    alice_client, alice, moto_ec2, celery_worker_process
+    alice_client, alice, moto_ec2, production_timeouts
 ):
     # A socket that accepts connections (the kernel's backlog) and never says a word.
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         port = silent.getsockname()[1]
-        cloud = cloud_from_config(alice, moto_ec2.config(), credentials=CREDENTIALS, port=port)
+        cloud = cloud_from_config(alice, moto_ec2.config(), credentials=CREDENTIALS, port=port,
+                                  queue=production_timeouts)  # fmt: skip
         html, elapsed = check_as_the_page_does(alice_client, cloud)
     cloud.refresh_from_db()
     assert cloud.check_state == CheckState.FAILED

@@ -11,6 +11,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from clusters import launcher
 from clusters.tasks import monitor_clouds
 from clusters.tests.launch_helpers import cloud_with_offering, condor_definition
+from portal.testing.waits import DEADLINE
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +27,8 @@ def _open_the_cluster_page(browser, live_server, alice, moto_ec2, name, workers)
     browser.find_element(By.NAME, "username").send_keys("alice")
     browser.find_element(By.NAME, "password").send_keys("correct horse battery staple")
     browser.find_element(By.XPATH, "//main//button[@type='submit']").click()
-    WebDriverWait(browser, 10).until(lambda b: "/profiles/" in b.current_url)
+    WebDriverWait(browser, DEADLINE).until(lambda b: "/profiles/" in b.current_url)
+
     browser.get(live_server.url + f"/clusters/{cluster.pk}/")
     return cluster
 
@@ -50,7 +52,7 @@ def test_the_cluster_page_shows_the_instances_coming_up_without_a_reload(
             "return window.notReloaded;"
         )
 
-    WebDriverWait(browser, 90, poll_frequency=1).until(all_running)
+    WebDriverWait(browser, 120, poll_frequency=1).until(all_running)
     assert "live-worker-2" in browser.find_element(By.ID, "instances").text
 
 

@@ -10,6 +10,7 @@ from clusters.models import ClusterDefinition
 from clusters.tests.definition_helpers import WORKER_DOCUMENT, make_image, make_offering, make_profile
 from conftest import PASSWORD
 from portal.testing.browser import choose, click, fill, fits_the_screen
+from portal.testing.waits import DEADLINE
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +26,7 @@ def test_a_person_adds_a_role_with_add_another_and_saves_on_a_phone(browser, liv
     fill(browser, "username", "alice")
     fill(browser, "password", PASSWORD)
     click(browser, "//main//button[@type='submit']")
-    WebDriverWait(browser, 10).until(seen.url_changes(live_server.url + "/accounts/login/"))
+    WebDriverWait(browser, DEADLINE).until(seen.url_changes(live_server.url + "/accounts/login/"))
 
     browser.get(live_server.url + "/definitions/new/")
     assert fits_the_screen(browser)
@@ -45,7 +46,7 @@ def test_a_person_adds_a_role_with_add_another_and_saves_on_a_phone(browser, liv
     assert fits_the_screen(browser)
     click(browser, "//main//button[@type='submit' and contains(., 'Save')]")
 
-    WebDriverWait(browser, 10).until(seen.url_matches(r"/definitions/\d+/$"))
+    WebDriverWait(browser, DEADLINE).until(seen.url_matches(r"/definitions/\d+/$"))
     assert "Created the definition Phone pool." in browser.page_source
     boxes = browser.find_elements(By.CSS_SELECTOR, "#topology svg g.role")
     assert sorted(box.get_attribute("data-role") for box in boxes) == ["master", "worker"]

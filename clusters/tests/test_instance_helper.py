@@ -12,10 +12,11 @@ import pytest
 import yaml
 
 from clusters.models import Instance, InstanceState, RendezvousEntry
-from clusters.tests.instance_helpers import make_cluster, make_instance
+from clusters.tests.instance_helpers import make_cluster, make_instance, wait_until_a_waiter_listens
 from contexts.render import render
 from contexts.render.checkin import HELPER_PATH, TOKEN_PATH, helper_script
 from contexts.tests.render_samples import SALT_SEED, VARIABLES
+from portal.testing.waits import DEADLINE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SANDBOXED = ("/usr/local/bin/", "/etc/context-portal/", "/var/lib/context-portal/", "/run/context-portal/")
@@ -71,11 +72,11 @@ def test_the_helper_checks_in_and_shares_values_between_instances(api, alice, tm
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1)
+    wait_until_a_waiter_listens()
     published = run(master_root, "sh", master_helper, "kv", "put", "master.address", "10.0.0.5")
     assert published.returncode == 0, published.stderr
     started = time.monotonic()
-    out, err = waiting.communicate(timeout=30)
+    out, err = waiting.communicate(timeout=DEADLINE)
     assert waiting.returncode == 0, err
     assert out == "10.0.0.5"
     assert time.monotonic() - started < 5

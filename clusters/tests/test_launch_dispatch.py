@@ -7,7 +7,8 @@ from rest_framework.test import APIClient
 
 from clusters.tasks import monitor_clouds
 from clusters.tests.fault_helpers import one_role_definition
-from clusters.tests.launch_helpers import cloud_with_offering, states, wait_for
+from clusters.tests.launch_helpers import cloud_with_offering, states
+from portal.testing.waits import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -23,7 +23,8 @@ from clusters.tests.fault_helpers import (
     take_messages,
     unacked_on,
 )
-from clusters.tests.launch_helpers import cloud_with_offering, states, wait_for
+from clusters.tests.launch_helpers import cloud_with_offering, states
+from portal.testing.waits import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -71,7 +72,7 @@ def test_a_worker_killed_in_the_middle_of_creates_leaves_no_duplicate_and_no_orp
     made, elapsed = len(tagged_nodes(ec2, cluster)), time.monotonic() - started
     # Both pool processes in the middle of a create: the cloud made their nodes, they await the answer.
     proxy.hold_answers()
-    wait_for(lambda: proxy.held == 2, timeout=15, message="two creates in flight")
+    wait_for(lambda: proxy.held == 2, timeout=60, message="two creates in flight")
     first.kill()
     proxy.release()
     assert unacked_on(queues.cloud) >= 2  # delivered, never acknowledged: Redis must deliver them again

@@ -50,7 +50,7 @@ def test_a_slot_of_a_killed_holder_frees_itself_when_its_lease_ends(name):
     assert dead.try_acquire() is not None  # never released: its process "died"
     waiting = CloudSemaphore(name, 1)
     assert waiting.try_acquire() is None
-    time.sleep(0.6)
+    time.sleep(0.6)  # what is tested: the lease runs out
     assert waiting.try_acquire() is not None
 
 

@@ -22,8 +22,9 @@ from clusters.tests.fault_helpers import (
     tagged_nodes,
     take_messages,
 )
-from clusters.tests.launch_helpers import cloud_with_offering, states, wait_for
+from clusters.tests.launch_helpers import cloud_with_offering, states
 from portal.celery import app
+from portal.testing.waits import wait_for
 
 AMI = "ami-1e749f67"
 
@@ -141,9 +142,9 @@ def test_the_monitor_destroys_a_node_of_the_portals_whose_instance_is_gone_and_s
                                cloudside.CLOUD_TAG: str(gone.cloud_id), cloudside.CLUSTER_TAG: str(cluster.pk),
                                cloudside.INSTANCE_TAG: "not-an-instance"}])  # fmt: skip
 
-    wait_for(lambda: cluster.events.filter(message__startswith="orphan node").count() == 2, timeout=30,
+    wait_for(lambda: cluster.events.filter(message__startswith="orphan node").count() == 2, timeout=60,
              tick=every(1.0, recording.monitor_clouds), message="two orphans found")  # fmt: skip
-    wait_for(lambda: {node_state(ec2, n) for n in (gone_node, stray)} == {"terminated"}, timeout=30,
+    wait_for(lambda: {node_state(ec2, n) for n in (gone_node, stray)} == {"terminated"}, timeout=60,
              message="both orphans terminated")  # fmt: skip
 
     orphans = set(cluster.events.filter(level="warning").values_list("message", flat=True))
@@ -161,7 +162,7 @@ def test_a_node_terminated_outside_the_portal_fails_its_instance(alice, moto_ec2
     victim = Instance.objects.filter(cluster=cluster).order_by("index").last()
 
     ec2.terminate_instances(InstanceIds=[victim.node_id])
-    wait_for(lambda: states(cluster) == {"running": 2, "failed": 1}, timeout=30,
+    wait_for(lambda: states(cluster) == {"running": 2, "failed": 1}, timeout=60,
              tick=every(1.0, recording.monitor_clouds), message="one failed")  # fmt: skip
 
     victim.refresh_from_db()

@@ -137,7 +137,7 @@ def test_a_dead_endpoint_is_a_transient_error_within_ten_seconds():
 
 
 def test_an_endpoint_that_never_answers_is_a_transient_timeout(monkeypatch):
-    monkeypatch.setattr("clusters.providers.ec2.HTTP_TIMEOUT", (0.5, 0.5))
+    monkeypatch.setenv("CLOUD_API_TIMEOUT", "0.5")
     with socket.socket() as silent:  # accepts connections (the kernel does) and never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen()

@@ -199,7 +199,7 @@ def test_wait_returns_as_soon_as_another_instance_writes_the_key(alice):
 
     def publish_later():
         try:
-            time.sleep(1)
+            time.sleep(1)  # what is tested: the wait lasts until this write, and no longer
             put(Client(), master_token, "master.address", "10.0.0.5")
         finally:
             connection.close()  # this thread's own database connection

@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from clusters import rendezvous
 from clusters.tests.conftest import free_port
-from clusters.tests.instance_helpers import auth, make_cluster, make_instance
+from clusters.tests.instance_helpers import auth, make_cluster, make_instance, wait_until_a_waiter_listens
+from portal.testing.waits import DEADLINE
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,6 +30,23 @@ def pair(alice):
 
 def put(token: str, key: str, value: str):
     return Client().put(f"/api/v1/instance/kv/{key}", value, content_type="text/plain", **auth(token))
+
+
+def first_look(monkeypatch) -> threading.Event:
+    """An event set once a wait's look (its read of the key) found nothing the first time."""
+    looked, wait_for = threading.Event(), rendezvous.wait_for
+
+    async def observed(cluster, key, seconds, look):
+        async def noted(final):
+            answer = await look(final)
+            if answer is None:
+                looked.set()
+            return answer
+
+        return await wait_for(cluster, key, seconds, noted)
+
+    monkeypatch.setattr(rendezvous, "wait_for", observed)
+    return looked
 
 
 class Waiter(threading.Thread):
@@ -52,10 +70,10 @@ def test_a_waiter_sleeps_until_the_key_is_written_then_answers_at_once(pair):
     _master, master_token, worker_token = pair
     waiter = Waiter(worker_token, "master.address", 30)
     waiter.start()
-    time.sleep(2)
+    wait_until_a_waiter_listens()
     assert put(master_token, "master.address", "10.0.0.5").status_code == 201
     written = time.monotonic()
-    waiter.join(timeout=10)
+    waiter.join(timeout=DEADLINE)
     assert (waiter.answer.status_code, waiter.answer.content) == (200, b"10.0.0.5")
     assert waiter.answered - written < 0.2
     # A look when it arrives, one once it listens and one when woken, each checking the token
@@ -83,13 +101,14 @@ def test_a_lost_announcement_only_delays_the_answer_to_the_end_of_the_wait(pair,
     # A Redis that is down: nothing listens on that port.
     monkeypatch.setattr(settings, "CELERY_BROKER_URL", f"redis://127.0.0.1:{free_port()}/0")
     rendezvous._publisher.cache_clear()
+    looked = first_look(monkeypatch)
     try:
         waiter = Waiter(worker_token, "master.address", 1.5)
         started = time.monotonic()
         waiter.start()
-        time.sleep(0.5)
+        assert looked.wait(DEADLINE), "the waiter never looked"  # found nothing: the key is written after
         assert put(master_token, "master.address", "10.0.0.5").status_code == 201
-        waiter.join(timeout=10)
+        waiter.join(timeout=DEADLINE)
     finally:
         rendezvous._publisher.cache_clear()
     assert (waiter.answer.status_code, waiter.answer.content) == (200, b"10.0.0.5")

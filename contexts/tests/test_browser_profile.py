@@ -7,6 +7,7 @@ from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import WebDriverWait
 
 from portal.testing.browser import click, fill
+from portal.testing.waits import DEADLINE
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 SECRET = "browser-Secret-91"
@@ -23,7 +24,7 @@ def test_a_person_builds_a_profile_and_previews_it_on_a_phone(browser, live_serv
     browser.get(live_server.url + "/profiles/new/")
     fill(browser, "name", "Phone-made worker")
     click(browser, "//main//button[@type='submit']")
-    WebDriverWait(browser, 10).until(seen.url_matches(r"/profiles/\d+/edit/$"))
+    WebDriverWait(browser, DEADLINE).until(seen.url_matches(r"/profiles/\d+/edit/$"))
 
     fill(browser, "general-hostname", "{{ cluster.name }}-node-{{ instance.index }}")
     click(browser, "//button[contains(@class, 'accordion-button') and contains(., 'Users')]")
@@ -33,13 +34,15 @@ def test_a_person_builds_a_profile_and_previews_it_on_a_phone(browser, live_serv
     fill(browser, "users-1-name", "frank")
     click(browser, "//button[@type='submit' and contains(., 'Save a new revision')]")
 
-    WebDriverWait(browser, 10).until(seen.url_matches(r"/profiles/\d+/$"))
+    WebDriverWait(browser, DEADLINE).until(seen.url_matches(r"/profiles/\d+/$"))
     assert "Saved revision 2" in browser.page_source
     cloud_init = browser.find_element(By.ID, "userdata-cloud-init").text
     assert "hostname: preview-node-0" in cloud_init
     assert "name: erin" in cloud_init and "name: frank" in cloud_init
     click(browser, "//button[@id='tab-shell']")
-    shell = WebDriverWait(browser, 10).until(seen.visibility_of_element_located((By.ID, "userdata-shell")))
+    shell = WebDriverWait(browser, DEADLINE).until(
+        seen.visibility_of_element_located((By.ID, "userdata-shell"))
+    )
     assert shell.text.startswith("#!/bin/sh")
     assert SECRET not in browser.page_source
 
@@ -54,4 +57,4 @@ def test_the_navigation_collapses_behind_a_toggle_on_a_phone(browser, live_serve
     login_link = browser.find_element(By.CSS_SELECTOR, "#mainnav a[href='/accounts/login/']")
     assert not login_link.is_displayed()
     click(browser, "//button[contains(@class, 'navbar-toggler')]")
-    WebDriverWait(browser, 10).until(seen.visibility_of(login_link))
+    WebDriverWait(browser, DEADLINE).until(seen.visibility_of(login_link))

@@ -46,7 +46,7 @@ class ScriptRun:
         for line in iter(self.process.stdout.readline, ""):
             self.lines.put(line)
 
-    def pin(self, timeout=20) -> str:
+    def pin(self, timeout=60) -> str:
         seen = ""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

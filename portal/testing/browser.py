@@ -5,11 +5,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from portal.testing.waits import DEADLINE
+
 _TO_CENTRE = "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});"  # no smooth scrolling
 
 
 def field(browser, name):
-    element = WebDriverWait(browser, 10).until(seen.visibility_of_element_located((By.NAME, name)))
+    element = WebDriverWait(browser, DEADLINE).until(seen.visibility_of_element_located((By.NAME, name)))
     browser.execute_script(_TO_CENTRE, element)
     return element
 
@@ -25,7 +27,7 @@ def choose(browser, name, label):
 
 
 def click(browser, xpath):
-    element = WebDriverWait(browser, 10).until(seen.element_to_be_clickable((By.XPATH, xpath)))
+    element = WebDriverWait(browser, DEADLINE).until(seen.element_to_be_clickable((By.XPATH, xpath)))
     browser.execute_script(_TO_CENTRE, element)
     element.click()
 

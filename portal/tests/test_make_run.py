@@ -9,12 +9,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from portal.testing.waits import STARTING, serves, wait_for, wait_until_started
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -39,15 +40,7 @@ def running_portal(tmp_path_factory):
                                    stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(base + "/accounts/login/", timeout=2)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"make run did not serve the portal:\n{log.read_text()[-3000:]}")
-                time.sleep(0.5)
+        wait_until_started(process, serves(base + "/accounts/login/"), what="make run", log=log, timeout=180)
         login = re.search(r"demo login: (\S+) / (\S+)", log.read_text())
         yield base, login.group(1), login.group(2), env
     finally:
@@ -72,17 +65,19 @@ def test_make_run_serves_the_portal_with_a_working_demo_login(running_portal):
 
 def test_make_run_starts_a_worker_that_answers(running_portal):
     base, _, _, _env = running_portal
-    deadline = time.monotonic() + 60
-    while True:
+    health = []
+
+    def worker_answers() -> bool:
         try:
-            status = json.loads(urllib.request.urlopen(base + "/health/?format=json", timeout=10).read())
-            break
+            health.append(
+                json.loads(urllib.request.urlopen(base + "/health/?format=json", timeout=30).read())
+            )
         except urllib.error.HTTPError as exc:  # 503 until the worker is up
-            status = json.loads(exc.read())
-            if time.monotonic() > deadline:
-                break
-            time.sleep(1)
-    assert status == {"web": "ok", "database": "ok", "worker": "ok"}
+            health.append(json.loads(exc.read()))
+        return health[-1]["worker"] == "ok"
+
+    wait_for(worker_answers, timeout=STARTING, every=1, message="the worker's answer on the status page")
+    assert health[-1] == {"web": "ok", "database": "ok", "worker": "ok"}
 
 
 LAUNCH_ON_THE_DEMO_CLOUD = """
@@ -112,7 +107,5 @@ def test_a_cluster_launched_on_the_demo_cloud_comes_up_through_the_worker_and_it
     _base, _, _, env = running_portal
     cluster_id = _shell(env, LAUNCH_ON_THE_DEMO_CLOUD).splitlines()[-1]
     state = f"from clusters.models import Cluster; print(Cluster.objects.get(pk={cluster_id}).state)"
-    deadline = time.monotonic() + 90  # the beat's monitor cycle runs every 10 s
-    while (current := _shell(env, state)) != "running":
-        assert time.monotonic() < deadline, f"the cluster is still {current}"
-        time.sleep(2)
+    # The beat's monitor cycle runs every 10 s.
+    wait_for(lambda: _shell(env, state) == "running", timeout=180, every=2, message="the cluster running")
