@@ -14,8 +14,8 @@ from clusters.tests.launch_helpers import (
     moto_nodes,
     states,
     user_data_of,
-    wait_for,
 )  # fmt: skip
+from portal.testing.waits import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
