@@ -33,7 +33,7 @@ def test_a_terminate_during_a_list_record_is_never_undone(alice, moto_ec2, monke
     """The interleaving is forced: the terminate runs in another connection from a hook on the
     list's per-instance step, the one place between the list's read and its write; it is given a
     second, as a user would be."""
-    cloud = cloud_with_offering(alice, moto_ec2.config())
+    cloud = cloud_with_offering(alice, moto_ec2.config(), queue=Queues().cloud)  # no worker takes its creates
     cluster = launcher.launch(one_role_definition(alice, cloud, 1), alice, "race", {"node": cloud})
     instance = cluster.instances.get()
     Instance.objects.filter(pk=instance.pk).update(state="launching", launched_at=timezone.now())
@@ -61,7 +61,7 @@ def test_failed_instances_of_a_cluster_being_terminated_are_not_sent_again(alice
     into a cluster being terminated (and it would never end): a retry now takes the cluster's lock
     as terminate does, and refuses once the cluster is ending. The state is the one that retry
     would meet after waiting for the terminate's lock."""
-    cloud = cloud_with_offering(alice, moto_ec2.config())
+    cloud = cloud_with_offering(alice, moto_ec2.config(), queue=Queues().cloud)  # no worker takes its creates
     cluster = launcher.launch(one_role_definition(alice, cloud, 2), alice, "ending", {"node": cloud})
     cluster.instances.update(state="failed", last_error="quota")
     Cluster.objects.filter(pk=cluster.pk).update(state=ClusterState.TERMINATING)
@@ -76,7 +76,7 @@ def test_a_cluster_state_read_before_a_terminate_is_not_written_after_it(alice, 
     """A cluster's state is worked out from its instances, then written: a terminate committed in
     between must stand (else the cluster shows running, with every instance terminating). Forced as
     above: the terminate runs from a hook between the count and the write."""
-    cloud = cloud_with_offering(alice, moto_ec2.config())
+    cloud = cloud_with_offering(alice, moto_ec2.config(), queue=Queues().cloud)  # no worker takes its creates
     cluster = launcher.launch(one_role_definition(alice, cloud, 1), alice, "state", {"node": cloud})
     cluster.instances.update(state="running", node_id="i-1")
     user = in_another_connection(lambda: launcher.terminate(Cluster.objects.get(pk=cluster.pk)))
