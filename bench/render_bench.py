@@ -16,9 +16,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from clusters.providers import provider_class  # noqa: E402
 from contexts.document import parse_yaml  # noqa: E402
-from contexts.render import FORMATS, render  # noqa: E402
+from contexts.render import FORMATS, UserDataLimit, render  # noqa: E402
 from contexts.templating import parse_variables  # noqa: E402
+
+EC2 = provider_class("ec2")  # a launch on EC2 fits its user-data to the limit its class declares
+EC2_LIMIT = UserDataLimit(EC2.kind, EC2.user_data_limit, EC2.label)
 
 TARGET_SECONDS = 1.0
 
@@ -51,7 +55,7 @@ def main() -> int:
         render(document, variables[0], fmt, salt_seed=salt_seed)  # warm the template and hash caches
         started = time.perf_counter()
         for instance_variables in variables:
-            output = render(document, instance_variables, fmt, salt_seed=salt_seed, provider="ec2")
+            output = render(document, instance_variables, fmt, salt_seed=salt_seed, limit=EC2_LIMIT)
         total = time.perf_counter() - started
         met = "yes" if total <= TARGET_SECONDS * args.instances / 1000 else "no"
         print(
