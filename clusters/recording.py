@@ -31,7 +31,14 @@ from django.utils import timezone
 
 from clusters import cloudside, destroys, launcher
 from clusters.models import Cloud, Cluster, ClusterEvent, Instance, InstanceState
-from clusters.models.launches import ENDING_STATES, IN_FLIGHT_STATES, LIVE_STATES, UP_STATES, WATCHED_STATES
+from clusters.models.launches import (
+    ENDING_STATES,
+    IN_FLIGHT_STATES,
+    LIVE_STATES,
+    UNSETTLED_CLUSTER_STATES,
+    UP_STATES,
+    WATCHED_STATES,
+)
 from clusters.providers import RUNNING, TERMINATED
 from portal.redis_keys import redis_key
 
@@ -220,7 +227,13 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str, asked_at=None
     if to_destroy:
         _report_orphans([n for n in orphans if n["id"] in due])
         launcher.destroy_nodes(Cloud.objects.get(pk=cloud_id), to_destroy)
-    _advance_all({instance.cluster_id for instance in changed})
+    # The clusters it changed, and any still unsettled: a worker that died between a list's write and
+    # this refresh (or a refresh that failed) would leave a cluster's state behind for ever, since the
+    # next lists change nothing. One query, over the clusters of the instances watched here.
+    unsettled = Cluster.objects.filter(
+        pk__in={instance.cluster_id for instance in instances}, state__in=UNSETTLED_CLUSTER_STATES
+    ).values_list("pk", flat=True)
+    _advance_all({instance.cluster_id for instance in changed} | set(unsettled))
     return {"changed": len(changed), "orphans": len(orphans), "destroys": len(to_destroy)}
 
 

@@ -20,6 +20,8 @@ class ClusterState(models.TextChoices):
 
 # A cluster being stopped or stopped: no scale, retry or terminate any more.
 ENDING_CLUSTER_STATES = (ClusterState.TERMINATING, ClusterState.TERMINATED)
+# A cluster on its way to another state: its state follows its instances' (launcher.refresh_state).
+UNSETTLED_CLUSTER_STATES = (ClusterState.LAUNCHING, ClusterState.TERMINATING)
 
 
 class Cluster(models.Model):

@@ -112,12 +112,16 @@ def test_pages_answer_at_once_while_200_instances_wait_and_all_get_the_value_whe
         time.sleep(3)
         assert not any(waiter.done() for waiter in waiters)
 
-        home = [timed(portal + "/") for _ in range(5)]
-        assert max(home) < 0.2, f"the home page took {', '.join(f'{s:.3f}' for s in home)} s"
+        # A page held behind the waiters would take their whole 30 s wait. The median is the page's
+        # usual speed; the slowest of five may meet a busy machine (two test runs at once on 2 cores
+        # gave one 0.74 s answer among 0.02–0.06 s ones), so it only has to be far from the wait.
+        home = sorted(timed(portal + "/") for _ in range(5))
+        took = f"the home page took {', '.join(f'{s:.3f}' for s in home)} s"
+        assert home[2] < 0.2 and home[-1] < 3, took
 
         assert fetch(kv, master_token, "PUT", b"10.0.0.5")[0] == 201
         written = time.monotonic()
-        wait(waiters, timeout=2)
+        wait(waiters, timeout=15)  # at once, but on a busy machine; half the 30 s they would wait unwoken
         woken = time.monotonic() - written
         answers = [waiter.result() for waiter in waiters if waiter.done()]
         assert len(answers) == WAITERS, f"{WAITERS - len(answers)} waiters had no answer {woken:.1f} s later"

@@ -125,3 +125,20 @@ def test_instances_waiting_while_a_list_holds_their_rows_are_still_sent(alice, m
     assert (instance.state, instance.attempts) == ("launching", 1)
     [(task, _args)] = take_messages(queues.cloud, 1)
     assert task == "clusters.cloud_create_nodes"
+
+
+@pytest.mark.django_db
+def test_a_cluster_whose_state_was_not_refreshed_is_refreshed_by_the_next_list(alice, moto_ec2):
+    """A worker killed between a list's write and the refresh of the clusters it changed left a
+    cluster "launching" for ever with every instance running (a convergence run on SQLite, the
+    worker SIGKILLed in the middle of record_node_list): the next lists changed nothing, so refreshed
+    nothing. The state here is the one that kill leaves."""
+    cloud = cloud_with_offering(alice, moto_ec2.config(), queue=Queues().cloud)  # no worker takes its creates
+    cluster = launcher.launch(one_role_definition(alice, cloud, 2), alice, "stale", {"node": cloud})
+    first, second = cluster.instances.order_by("pk")
+    Instance.objects.filter(pk=first.pk).update(state="running", node_id="i-1")
+    Instance.objects.filter(pk=second.pk).update(state="running", node_id="i-2")
+    Cluster.objects.filter(pk=cluster.pk).update(state=ClusterState.LAUNCHING)
+
+    recording.node_list(cloud.pk, [listed(first, "i-1"), listed(second, "i-2")], "")
+    assert Cluster.objects.get(pk=cluster.pk).state == ClusterState.RUNNING
