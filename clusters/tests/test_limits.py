@@ -9,13 +9,15 @@ import redis
 from django.conf import settings
 
 from clusters.limits import CloudSemaphore, SlotTimeout
+from portal.testing.waits import DEADLINE
 
 
-def _hold_slots(name, limit, rounds, url, counter_key):
+def _hold_slots(name, limit, rounds, url, counter_key, together):
     client = redis.Redis.from_url(url)
     semaphore = CloudSemaphore(name, limit, client=client)
+    together.wait(DEADLINE)  # all at once, however slowly each process started
     for _ in range(rounds):
-        with semaphore.slot(timeout=30):
+        with semaphore.slot(timeout=DEADLINE):
             now = client.incr(counter_key)
             client.rpush(counter_key + ":seen", now)
             time.sleep(0.01)
@@ -30,14 +32,15 @@ def name():
 def test_at_most_limit_holders_at_once_across_processes(name):
     url = settings.CELERY_BROKER_URL
     counter = f"context-portal:test:{name}"
+    spawn = multiprocessing.get_context("spawn")
+    together = spawn.Barrier(6)
     processes = [
-        multiprocessing.get_context("spawn").Process(target=_hold_slots, args=(name, 3, 10, url, counter))
-        for _ in range(6)
+        spawn.Process(target=_hold_slots, args=(name, 3, 10, url, counter, together)) for _ in range(6)
     ]
     for p in processes:
         p.start()
     for p in processes:
-        p.join(60)
+        p.join(DEADLINE * 2)
     client = redis.Redis.from_url(url)
     seen = [int(v) for v in client.lrange(counter + ":seen", 0, -1)]
     client.delete(counter, counter + ":seen")

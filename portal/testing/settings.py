@@ -9,10 +9,12 @@ import os
 
 RUN_ID = os.environ.setdefault("PORTAL_TEST_RUN", str(os.getpid()))
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
-# Cloud API calls may wait 30 s for an answer, not the portal's 6 (clusters/providers/_libcloud.py):
-# on a loaded CI machine moto answers late. Set here for this process and every one the tests start
-# (workers, agents). A test about those timeouts gives its own (test_cloud_check_e2e.py).
-os.environ.setdefault("CLOUD_API_TIMEOUT", "30")
+# Cloud API calls may wait 60 s for an answer, not the portal's 6, and lists 600 s, not 60
+# (clusters/providers/_libcloud.py): on a loaded CI machine moto answers late (at load ~11 on 2 cores,
+# its first DescribeImages after a reset took 33 s). Set here for this process and every one the
+# tests start (workers, agents). A test about those timeouts gives its own (test_cloud_check_e2e.py,
+# test_provider_ec2.py).
+os.environ.setdefault("CLOUD_API_TIMEOUT", "60")
 
 from portal.settings import *  # noqa: E402, F403
 
