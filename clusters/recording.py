@@ -191,6 +191,12 @@ def monitor_clouds() -> int:
         if client.set(_cycle_key(cloud.pk), 1, nx=True, ex=settings.MONITOR_CYCLE_TIMEOUT):
             monitor_cloud(cloud)
             count += 1
+    # A list refreshes the unsettled clusters it watches; one left unsettled with no instance to
+    # watch (its last ones ended by a list whose worker died before the refresh) is refreshed here.
+    stranded = Cluster.objects.filter(state__in=UNSETTLED_CLUSTER_STATES).exclude(
+        instances__state__in=WATCHED_STATES
+    )
+    _advance_all(stranded.values_list("pk", flat=True))
     return count
 
 

@@ -142,3 +142,17 @@ def test_a_cluster_whose_state_was_not_refreshed_is_refreshed_by_the_next_list(a
 
     recording.node_list(cloud.pk, [listed(first, "i-1"), listed(second, "i-2")], "")
     assert Cluster.objects.get(pk=cluster.pk).state == ClusterState.RUNNING
+
+
+@pytest.mark.django_db
+def test_a_cluster_left_unsettled_with_nothing_to_watch_is_refreshed_by_the_monitor(alice, moto_ec2):
+    """The same kill after the list that ended a terminating cluster's last instances: no instance
+    of it is watched any more, so no list refreshes it (a clean-clone run on SQLite, seed 245915,
+    left it terminating for ever). The monitor's tick refreshes such clusters."""
+    cloud = cloud_with_offering(alice, moto_ec2.config(), queue=Queues().cloud)  # no worker takes its creates
+    cluster = launcher.launch(one_role_definition(alice, cloud, 2), alice, "stranded", {"node": cloud})
+    cluster.instances.update(state="terminated", terminated_at=timezone.now())
+    Cluster.objects.filter(pk=cluster.pk).update(state=ClusterState.TERMINATING)
+
+    recording.monitor_clouds()
+    assert Cluster.objects.get(pk=cluster.pk).state == ClusterState.TERMINATED
