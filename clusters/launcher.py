@@ -69,7 +69,7 @@ def plan(definition, placement: dict[str, Cloud], owner, name: str = "cluster") 
     )
     problems = [p for r in roles if (p := preflight.access_problem(r.name, r.profile, owner))]
     try:
-        launch_levels([RoleShape(r.name, r.count, list(r.depends_on)) for r in roles])
+        launch_levels([RoleShape(r.name, launch_count(r), list(r.depends_on)) for r in roles])
     except DefinitionError as exc:
         problems.extend(exc.messages)
     snapshot_roles, checked = [], []
@@ -99,7 +99,7 @@ def plan(definition, placement: dict[str, Cloud], owner, name: str = "cluster") 
         snapshot_roles.append(
             {
                 "name": role.name,
-                "count": role.count,
+                "count": launch_count(role),
                 "min": role.min_count,
                 "max": role.max_count,
                 "depends_on": list(role.depends_on),
@@ -110,11 +110,16 @@ def plan(definition, placement: dict[str, Cloud], owner, name: str = "cluster") 
                 "image": image.name,
                 "image_id": image.provider_id,
                 "format": image.format,
+                "elastic": elastic_policy(role),
+                "spot": role.spot,
+                # Priced as launched: a later change of the offering's price changes no bill.
+                "price_per_hour": str(role.offering.price_per_hour) if role.offering else "0",
+                "cores": role.offering.vcpus if role.offering else 0,
             }
         )
         checked.append((role.name, revision, image, cloud))
     if not problems:
-        counts = {r.name: r.count for r in roles}
+        counts = {r.name: launch_count(r) for r in roles}
         for role_name, revision, image, cloud in checked:
             needs = {
                 other: counts[other] for other in next(r for r in roles if r.name == role_name).depends_on
@@ -134,6 +139,23 @@ def plan(definition, placement: dict[str, Cloud], owner, name: str = "cluster") 
     if problems:
         raise LaunchError(problems)
     return {"definition": definition.name, "roles": snapshot_roles}
+
+
+def launch_count(role) -> int:
+    """How many instances of the role a launch makes: an elastic role starts at its minimum."""
+    return role.min_count if role.elastic else role.count
+
+
+def elastic_policy(role) -> dict | None:
+    """An elastic role's policy as the snapshot keeps it (docs/elastic.md); None for a fixed role."""
+    if not role.elastic:
+        return None
+    return {
+        "jobs_per_worker": role.jobs_per_worker,
+        "idle_seconds": role.idle_seconds,
+        "cooldown_seconds": role.cooldown_seconds,
+        "drain_deadline_seconds": role.drain_deadline_seconds,
+    }
 
 
 def notices(definition, owner) -> list[str]:

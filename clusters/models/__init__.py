@@ -14,7 +14,7 @@ from .clouds import (
     queue_name_validator,
 )
 from .definitions import ClusterDefinition, Role
-from .launches import Cluster, ClusterEvent, ClusterState, Instance, InstanceState
+from .launches import Cluster, ClusterEvent, ClusterState, Instance, InstanceState, QueueSample
 from .rendezvous import RendezvousEntry
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "Image",
     "Instance",
     "InstanceState",
+    "QueueSample",
     "RendezvousEntry",
     "Role",
     "ServiceOffering",

@@ -189,6 +189,10 @@ class ServiceOffering(models.Model):
     vcpus = models.PositiveIntegerField("vCPUs", validators=[MinValueValidator(1)])
     ram_mb = models.PositiveIntegerField("RAM (MiB)", validators=[MinValueValidator(1)])
     disk_gb = models.PositiveIntegerField("disk (GiB)", default=0)
+    # What an hour of an instance of this offering costs the group (docs/costs.md); 0: not priced.
+    price_per_hour = models.DecimalField(
+        "price per hour", max_digits=10, decimal_places=4, default=0, validators=[MinValueValidator(0)]
+    )
     active = models.BooleanField(default=True, help_text="Inactive offerings cannot be chosen for new roles.")
     description = models.TextField(blank=True)
 

@@ -2,7 +2,7 @@
 with a count and the roles whose addresses it needs."""
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 
@@ -68,6 +68,26 @@ class Role(models.Model):
     min_count = models.PositiveIntegerField(default=0)
     max_count = models.PositiveIntegerField(null=True, blank=True)
     depends_on = models.JSONField(default=list, blank=True)
+    # An elastic role's size follows the batch queue its cluster's head reports (docs/elastic.md),
+    # between min_count and max_count; a fixed role keeps `count`.
+    elastic = models.BooleanField(default=False)
+    jobs_per_worker = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    idle_seconds = models.PositiveIntegerField(
+        "idle time before drain (s)",
+        default=600,
+        help_text="How long a worker stays idle before it is drained.",
+    )
+    cooldown_seconds = models.PositiveIntegerField(
+        "cool-down (s)", default=120, help_text="The least time between two changes of the role's size."
+    )
+    drain_deadline_seconds = models.PositiveIntegerField(
+        "drain deadline (s)",
+        default=3600,
+        validators=[MinValueValidator(1)],
+        help_text="A worker still draining after this long is terminated anyway.",
+    )
+    # Ask for spot (preemptible) capacity where the cloud's driver offers it.
+    spot = models.BooleanField(default=False)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -5,6 +5,7 @@ an event log."""
 import uuid
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 
@@ -39,6 +40,15 @@ class Cluster(models.Model):
     state = models.CharField(max_length=12, choices=ClusterState.choices, default=ClusterState.LAUNCHING)
     # Fernet ciphertext of the cluster secret templates see as {{ cluster.secret }}.
     secret = models.TextField(editable=False)
+    # What elastic growth may spend (docs/costs.md): per day at the cluster's hourly rate, and in all.
+    budget_per_day = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    budget_total = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    # When an elastic role's size last changed, by role name: its cool-down runs from there.
+    scaled_at = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -70,6 +80,28 @@ class ClusterEvent(models.Model):
 
     def __str__(self):
         return self.message
+
+
+class QueueSample(models.Model):
+    """One report of a cluster's batch queue, as its head posted it (docs/elastic.md); the page's
+    chart draws them and the elastic policy decides from the newest."""
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="queue_samples")
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    system = models.CharField(max_length=10)  # condor, slurm
+    idle_jobs = models.PositiveIntegerField()
+    running_jobs = models.PositiveIntegerField()
+    # Each worker as the head sees it: {"name", "state" (busy, idle, draining, drained, down),
+    # "idle_seconds"}.
+    workers = models.JSONField(default=list)
+    # The elastic roles' live instances when the report came: the chart's worker count.
+    instances = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"{self.system}: {self.idle_jobs} idle, {self.running_jobs} running"
 
 
 class InstanceState(models.TextChoices):
@@ -138,6 +170,11 @@ class Instance(models.Model):
     node_seen_at = models.DateTimeField(null=True, blank=True)
     # When its node was seen gone (terminated, or failed with a node the monitor had to see end).
     terminated_at = models.DateTimeField(null=True, blank=True)
+    # When the head was told to drain it (docs/elastic.md): it is terminated once it reports drained
+    # or its role's drain deadline passed.
+    drain_requested_at = models.DateTimeField(null=True, blank=True)
+    # Why it ended, in plain words ("drained", "drain deadline", "reclaimed by the cloud", ...).
+    end_reason = models.CharField(max_length=40, blank=True)
 
     class Meta:
         ordering = ["cluster", "role", "index"]

@@ -1,0 +1,1 @@
+"""Elastic roles (docs/elastic.md): workers follow the batch queue their cluster's head reports."""
