@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from clusters import launcher
 from clusters.access import get_cluster_for_user, get_definition_for_user
 from clusters.definitions import (
+    ELASTIC_FIELDS,
     definition_problems,
     definition_roles,
     role_data,
@@ -58,6 +59,19 @@ def refused_input(serializer) -> Response:
 LIST_OF_OBJECTS = {200: {"type": "array", "items": {"type": "object", "additionalProperties": {}}}}
 
 
+# Where the database's integers end: the rules (definition_problems) say what is sensible below it.
+SECONDS = {"min_value": 0, "max_value": 2**31 - 1}
+
+
+class ElasticPolicySerializer(serializers.Serializer):
+    """An elastic role's policy (docs/elastic.md); a key left out takes its usual value."""
+
+    jobs_per_worker = serializers.IntegerField(**SECONDS, required=False)
+    idle_seconds = serializers.IntegerField(**SECONDS, required=False)
+    cooldown_seconds = serializers.IntegerField(**SECONDS, required=False)
+    drain_deadline_seconds = serializers.IntegerField(**SECONDS, required=False)
+
+
 class RoleSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=32, validators=[role_name_validator])
     profile = serializers.IntegerField(**ID)
@@ -71,6 +85,13 @@ class RoleSerializer(serializers.Serializer):
     depends_on = serializers.ListField(
         child=serializers.CharField(max_length=32), required=False, default=list
     )
+    elastic = ElasticPolicySerializer(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="null for a fixed role (count instances); else its size follows the queue from min to max",
+    )
+    spot = serializers.BooleanField(required=False, default=False)
 
     def validate(self, data):
         """The role as `definition_problems` reads it: Role field names, model instances."""
@@ -116,7 +137,17 @@ class RoleSerializer(serializers.Serializer):
             "min_count": data.get("min", 0),
             "max_count": data.get("max"),
             "depends_on": list(dict.fromkeys(data.get("depends_on") or [])),
+            "spot": data.get("spot", False),
+            **elastic_fields(data.get("elastic")),
         }
+
+
+def elastic_fields(policy: dict | None) -> dict:
+    """The Role fields of an `elastic` policy given to the API: null is a fixed role, and what a
+    policy leaves out takes the field's usual value, as in the editor."""
+    values = {name: Role._meta.get_field(name).default for name in ELASTIC_FIELDS}
+    values.update(policy or {})
+    return {"elastic": policy is not None, **values}
 
 
 class DefinitionSerializer(serializers.Serializer):
@@ -152,6 +183,8 @@ def role_json(role: Role) -> dict:
         "min": role.min_count,
         "max": role.max_count,
         "depends_on": list(role.depends_on),
+        "elastic": launcher.elastic_policy(role),
+        "spot": role.spot,
     }
 
 

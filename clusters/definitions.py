@@ -28,7 +28,25 @@ ROLE_FIELDS = (
     "min_count",
     "max_count",
     "depends_on",
+    "elastic",
+    "jobs_per_worker",
+    "idle_seconds",
+    "cooldown_seconds",
+    "drain_deadline_seconds",
+    "spot",
 )
+ELASTIC_FIELDS = ("jobs_per_worker", "idle_seconds", "cooldown_seconds", "drain_deadline_seconds")
+
+# An elastic role's ceiling: one decision may launch this many instances at once, so a typo in
+# the maximum must not be able to order a data centre.
+MAX_ELASTIC_COUNT = 1000
+# The longest idle time, cool-down or drain deadline: a month, well past any batch job's run.
+MAX_ELASTIC_SECONDS = 30 * 24 * 3600
+DURATIONS = {
+    "idle_seconds": "the idle time before a drain",
+    "cooldown_seconds": "the cool-down",
+    "drain_deadline_seconds": "the drain deadline",
+}
 
 
 # What a role may use, for the editor's choices and the API's checks alike.
@@ -95,12 +113,19 @@ def role_revision(data: dict):
     return data.get("pinned_revision") or (profile.latest if profile else None)
 
 
+def launch_count(data: dict) -> int:
+    """How many instances a launch makes of the role, as `clusters.launcher.launch_count` says for
+    a stored one: an elastic role starts at its minimum."""
+    return (data.get("min_count") if data.get("elastic") else data.get("count")) or 0
+
+
 def role_shape(data: dict) -> RoleShape:
     offering, size = data.get("offering"), data.get("size") or ""
     revision = role_revision(data)
     return RoleShape(
         name=data.get("name") or "",
-        count=data.get("count") or 0,
+        count=launch_count(data),
+        most=data.get("max_count") if data.get("elastic") else None,
         depends_on=list(data.get("depends_on") or []),
         label=offering.name if offering else size,
         # The redacted document names the same roles as the real one: no need to decrypt.
@@ -121,6 +146,7 @@ def definition_problems(definition: ClusterDefinition, roles_data: list[dict] | 
     needed = {other for data in roles_data for other in data.get("depends_on") or []}
     for data in roles_data:
         found.extend(_role_problems(data, definition.owner, is_needed=data.get("name") in needed))
+    found.extend(_elastic_problems(roles_data))
     if not found:  # a definition that holds together: would its user-data launch?
         found.extend(_user_data_problems(roles_data, definition.owner))
     return found
@@ -129,7 +155,7 @@ def definition_problems(definition: ClusterDefinition, roles_data: list[dict] | 
 def _user_data_problems(roles_data: list[dict], owner) -> list[str]:
     """Each role's user-data, made as for its last instance on its image's cloud (where it launches
     unless the launch places it elsewhere, which the launch checks again)."""
-    counts = {data["name"]: data.get("count") or 0 for data in roles_data}
+    counts = {data["name"]: launch_count(data) for data in roles_data}
     found = []
     for data in roles_data:
         needs = {other: counts[other] for other in data.get("depends_on") or []}
@@ -159,12 +185,16 @@ def _role_problems(data: dict, owner, *, is_needed: bool) -> list[str]:
         found.append(f"role {name!r}: choose an offering or a provider size")
     if high is not None and low > high:
         found.append(f"role {name!r}: the minimum count {low} is above the maximum {high}")
-    elif count < low or (high is not None and count > high):
+    elif not data.get("elastic") and (count < low or (high is not None and count > high)):
         found.append(
             f"role {name!r}: the count {count} is outside {low} to {high if high is not None else '∞'}"
         )
-    if is_needed and count < 1:
-        found.append(f"role {name!r}: other roles need its address, so it needs at least one instance")
+    if is_needed and launch_count(data) < 1:
+        found.append(
+            f"role {name!r}: other roles need its address, so its minimum must be at least 1"
+            if data.get("elastic")
+            else f"role {name!r}: other roles need its address, so it needs at least one instance"
+        )
     if profile is None:
         found.append(f"role {name!r}: choose a profile")
     elif profile.owner_id != owner.pk and not profile.is_public:
@@ -178,3 +208,59 @@ def _role_problems(data: dict, owner, *, is_needed: bool) -> list[str]:
     elif image.cloud.owner_id not in (None, owner.pk):
         found.append(f"role {name!r}: the image {image.name} is on a cloud you cannot use")
     return found
+
+
+def _elastic_problems(roles_data: list[dict]) -> list[str]:
+    """An elastic role's policy (docs/elastic.md), and the one elastic role a definition may have:
+    the head reports one queue, and two roles growing from it would each take every idle job."""
+    found = []
+    elastic = [data for data in roles_data if data.get("elastic")]
+    for data in elastic[1:]:
+        found.append(
+            f"role {data.get('name') or '?'!r}: only one role may be elastic, and {elastic[0].get('name')!r} "
+            "already is: the head's queue feeds one elastic role"
+        )
+    for data in elastic:
+        name, high = data.get("name") or "?", data.get("max_count")
+        if high is None:
+            found.append(f"role {name!r}: an elastic role needs a maximum count")
+        elif high > MAX_ELASTIC_COUNT:
+            found.append(
+                f"role {name!r}: an elastic role grows to at most {MAX_ELASTIC_COUNT} instances, not {high}"
+            )
+        elif high < 1:
+            found.append(f"role {name!r}: an elastic role needs a maximum of at least 1")
+        if (data.get("jobs_per_worker") or 0) < 1:
+            found.append(f"role {name!r}: jobs per worker must be at least 1")
+        if (data.get("idle_seconds") or 0) < 1:
+            found.append(f"role {name!r}: the idle time before a drain must be at least 1 second")
+        if (data.get("drain_deadline_seconds") or 0) < 1:
+            found.append(f"role {name!r}: the drain deadline must be at least 1 second")
+        for field, what in DURATIONS.items():
+            if (data.get(field) or 0) > MAX_ELASTIC_SECONDS:
+                found.append(f"role {name!r}: {what} must be at most 30 days, not {data[field]} seconds")
+    return found
+
+
+# What the pages say of a role's size.
+
+
+def duration_words(seconds: int) -> str:
+    """600 → "10 min", 90 → "90 s", 7200 → "2 h": a role's times as people say them."""
+    if seconds and seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds and seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
+
+
+def elastic_words(role: Role) -> str:
+    """An elastic role's policy in a sentence: "elastic 0–20 workers, 4 jobs per worker, drain
+    after 10 min idle, 2 min between changes, terminated 1 h into a drain"."""
+    jobs = role.jobs_per_worker
+    return (
+        f"elastic {role.min_count}–{role.max_count} workers, {jobs} job{'s' if jobs != 1 else ''} per "
+        f"worker, drain after {duration_words(role.idle_seconds)} idle, "
+        f"{duration_words(role.cooldown_seconds)} between changes, "
+        f"terminated {duration_words(role.drain_deadline_seconds)} into a drain"
+    )

@@ -13,6 +13,7 @@ import re
 from django import forms
 
 from clusters.definitions import (
+    ELASTIC_FIELDS,
     ROLE_FIELDS,
     definition_problems,
     save_roles,
@@ -68,6 +69,22 @@ class ImageChoiceField(forms.ModelChoiceField):
         return f"{image.name} — {image.cloud.name}"
 
 
+class PolicyNumberField(forms.IntegerField):
+    """A number of an elastic role's policy. Left empty, as a fixed role may leave it, it takes its
+    usual value (the model's default, the field's `initial`) and counts as unchanged, so a blank
+    role form stays blank."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**{**kwargs, "required": False})
+
+    def to_python(self, value):
+        number = super().to_python(value)
+        return self.initial if number is None else number
+
+    def has_changed(self, initial, data):
+        return data not in self.empty_values and super().has_changed(initial, data)
+
+
 class RoleForm(forms.ModelForm):
     pinned_number = forms.IntegerField(
         label="Pinned revision",
@@ -84,13 +101,30 @@ class RoleForm(forms.ModelForm):
     class Meta:
         model = Role
         fields = [f for f in ROLE_FIELDS if f != "pinned_revision"]  # pinned by number (pinned_number)
-        labels = {"min_count": "Min", "max_count": "Max", "size": "Provider size"}
+        labels = {
+            "min_count": "Min",
+            "max_count": "Max",
+            "size": "Provider size",
+            "jobs_per_worker": "Jobs per worker",
+            "idle_seconds": "Idle time before drain (seconds)",
+            "cooldown_seconds": "Cool-down (seconds)",
+            "drain_deadline_seconds": "Drain deadline (seconds)",
+            "spot": "Spot capacity",
+        }
         help_texts = {
             "name": "e.g. master, worker",
             "size": "Instead of an offering, e.g. t2.micro.",
             "min_count": "",
-            "max_count": "Empty: no limit.",
+            "max_count": "Empty: no limit. An elastic role needs one.",
+            "elastic": "Its size follows the head's batch queue between Min and Max; Count is not used.",
+            "jobs_per_worker": "Waiting jobs that make one more worker.",
+            "idle_seconds": "A worker idle this long is drained (600 = 10 min).",
+            "cooldown_seconds": "The least time between two changes of the role's size.",
+            "drain_deadline_seconds": "A worker still draining after this long is terminated anyway.",
+            "spot": "Cheaper instances the cloud may take back, where its driver offers them.",
         }
+        field_classes = dict.fromkeys(ELASTIC_FIELDS, PolicyNumberField)
+        widgets = {"elastic": forms.CheckboxInput(attrs={"data-elastic-switch": ""})}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -22,11 +22,12 @@ class DefinitionError(ValueError):
 @dataclass
 class RoleShape:
     name: str
-    count: int = 1
+    count: int = 1  # at launch
     depends_on: list[str] = field(default_factory=list)
     label: str = ""  # e.g. the offering, shown in the picture
     needs_roles: set[str] = field(default_factory=set)  # roles its profile names (templates, MPI)
     uses_addresses: set[str] = field(default_factory=set)  # roles.<name> its profile's templates use
+    most: int | None = None  # an elastic role's maximum: it grows from `count` up to this
 
 
 def problems(roles: list[RoleShape]) -> list[str]:
@@ -110,8 +111,9 @@ BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 170, 64, 70, 24, 16
 
 
 def svg(roles: list[RoleShape]) -> str:
-    """The topology picture: one column per launch wave, a box per role (name, count, label),
-    an arrow from each role to the roles it depends on. Self-contained SVG, no external service."""
+    """The topology picture: one column per launch wave, a box per role (name, count or an elastic
+    role's range, label), an arrow from each role to the roles it depends on. Self-contained SVG, no
+    external service."""
     try:
         levels = launch_levels(roles)
     except DefinitionError:
@@ -141,10 +143,11 @@ def svg(roles: list[RoleShape]) -> str:
                 )
     for name, (x, y) in position.items():
         role = by_name[name]
+        size = f"{role.count}–{role.most}" if role.most is not None else str(role.count)
         parts.append(
             f'<g class="role" data-role="{escape(name)}"><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" '
             'rx="8" fill="#e7f1ff" stroke="#0d6efd"/>'
-            f'<text x="{x + 10}" y="{y + 24}" font-weight="bold" font-size="15">{escape(name)} × {role.count}</text>'
+            f'<text x="{x + 10}" y="{y + 24}" font-weight="bold" font-size="15">{escape(name)} × {size}</text>'
             f'<text x="{x + 10}" y="{y + 46}" font-size="12" fill="#495057">{escape(role.label)}</text></g>'
         )
     parts.append("</svg>")

@@ -52,7 +52,8 @@ def test_it_creates_a_definition_with_its_roles(alice, parts):
     assert data["name"] == "Condor pool" and data["owner"] == "alice"
     master, worker = data["roles"]
     assert master == {"name": "master", "profile": parts["master"].pk, "revision": None, "offering": "small",
-                      "size": "", "image": parts["image"].pk, "count": 1, "min": 0, "max": None, "depends_on": []}  # fmt: skip
+                      "size": "", "image": parts["image"].pk, "count": 1, "min": 0, "max": None, "depends_on": [],
+                      "elastic": None, "spot": False}  # fmt: skip
     assert worker["size"] == "t2.micro" and worker["revision"] == 1 and worker["max"] == 10
     definition = ClusterDefinition.objects.get(pk=data["id"])
     assert [r.name for r in definition.roles.all()] == ["master", "worker"]

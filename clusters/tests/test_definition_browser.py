@@ -9,7 +9,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from clusters.models import ClusterDefinition
 from clusters.tests.definition_helpers import WORKER_DOCUMENT, make_image, make_offering, make_profile
 from conftest import PASSWORD
-from portal.testing.browser import choose, click, fill, fits_the_screen
+from portal.testing.browser import choose, click, fill, fits_the_screen, log_in
 from portal.testing.waits import DEADLINE
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -21,12 +21,7 @@ def test_a_person_adds_a_role_with_add_another_and_saves_on_a_phone(browser, liv
     make_image(alice)
     make_offering("medium")
     make_offering("large")
-    browser.delete_all_cookies()
-    browser.get(live_server.url + "/accounts/login/")
-    fill(browser, "username", "alice")
-    fill(browser, "password", PASSWORD)
-    click(browser, "//main//button[@type='submit']")
-    WebDriverWait(browser, DEADLINE).until(seen.url_changes(live_server.url + "/accounts/login/"))
+    log_in(browser, live_server.url, "alice", PASSWORD)
 
     browser.get(live_server.url + "/definitions/new/")
     assert fits_the_screen(browser)

@@ -9,13 +9,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Sum
+from django.db.models import Case, Prefetch, Sum, When
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 
 from clusters import topology
 from clusters.access import get_definition_for_user
-from clusters.definitions import definition_problems, definition_roles, role_data, role_shape
+from clusters.definitions import (
+    definition_problems,
+    definition_roles,
+    elastic_words,
+    role_data,
+    role_shape,
+)
 from clusters.forms_definitions import DefinitionForm, role_formset
 from clusters.models import ClusterDefinition, Role
 from contexts.models import Visibility
@@ -30,11 +36,12 @@ def definition_list(request):
         )
     else:
         definitions = ClusterDefinition.objects.filter(owner=request.user)
-    roles = Prefetch("roles", queryset=Role.objects.only("definition_id", "name", "count", "position"))
+    shown = ("definition_id", "name", "count", "position", "elastic", "min_count", "max_count")
+    roles = Prefetch("roles", queryset=Role.objects.only(*shown))
+    # Instances at launch: an elastic role starts at its minimum (clusters.launcher.launch_count).
+    at_launch = Case(When(roles__elastic=True, then="roles__min_count"), default="roles__count")
     definitions = (
-        definitions.select_related("owner")
-        .annotate(instance_count=Sum("roles__count"))
-        .order_by("-updated", "pk")
+        definitions.select_related("owner").annotate(instance_count=Sum(at_launch)).order_by("-updated", "pk")
     )
     page = Paginator(definitions.prefetch_related(roles), 25).get_page(request.GET.get("page"))
     return render(request, "clusters/definition_list.html", {"page": page, "public": public})
@@ -84,7 +91,7 @@ def definition_detail(request, definition_id):
     data = [role_data(role) for role in roles]
     ctx = {
         "definition": definition,
-        "roles": roles,
+        "roles": [(role, elastic_words(role) if role.elastic else "") for role in roles],
         "is_owner": definition.owner_id == request.user.id,
         "problems": definition_problems(definition, data),
         # svg() escapes every name and label it draws.

@@ -34,3 +34,13 @@ def click(browser, xpath):
 
 def fits_the_screen(browser) -> bool:
     return browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def log_in(browser, site_url, username, password):
+    """Log in on the login page, as a person does, and wait until the portal has moved on."""
+    browser.delete_all_cookies()
+    browser.get(site_url + "/accounts/login/")
+    fill(browser, "username", username)
+    fill(browser, "password", password)
+    click(browser, "//main//button[@type='submit']")
+    WebDriverWait(browser, DEADLINE).until(seen.url_changes(site_url + "/accounts/login/"))
