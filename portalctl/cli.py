@@ -1,6 +1,8 @@
-"""portalctl: profiles and clusters from the command line, through the REST API only (docs/api.md).
+"""portalctl: profiles, cluster definitions and clusters from the command line, through the REST API
+only (docs/api.md).
 
     portalctl [--url URL] [--token TOKEN] profiles list|show|render|push ...
+    portalctl [--url URL] [--token TOKEN] definitions list|show|elastic|spot ...
     portalctl [--url URL] [--token TOKEN] clusters list|launch|show|scale|retry|terminate ...
 
 The URL and token come from --url/--token or PORTAL_URL/PORTAL_TOKEN (a token from the "API
@@ -19,89 +21,23 @@ import os
 import re
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
-TIMEOUT = 30  # seconds for one HTTP request
+from portalctl import definitions
+from portalctl.api import Api, ApiError, CommandError, items
+
+__all__ = ["Api", "ApiError", "CommandError", "build_parser", "main"]
+
 POLL_SECONDS = 2.0
 BAR_WIDTH = 30
 SETTLED_FAILURES = ("failed", "degraded")
-
-
-class CommandError(Exception):
-    """Reported on one line; `code` is the exit status."""
-
-    def __init__(self, message: str, code: int = 1):
-        super().__init__(message)
-        self.code = code
-
-
-class ApiError(CommandError):
-    pass
-
-
-class Api:
-    def __init__(self, url: str, token: str):
-        self.base = url.rstrip("/") + "/api/v1/"
-        self.token = token
-
-    def call(self, method: str, path: str, body=None, query=None, *, raw=False):
-        """The answer's JSON (or its text when `raw`); an ApiError with the status and detail."""
-        url = urllib.parse.urljoin(self.base, path)
-        if query:
-            url += "?" + urllib.parse.urlencode(query, doseq=True)
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {"Authorization": f"Token {self.token}", "Accept": "application/json"}
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:  # noqa: S310
-                content = answer.read()
-        except urllib.error.HTTPError as exc:
-            raise ApiError(f"{method} {url}: HTTP {exc.code}: {_detail(exc)}")
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ApiError(f"{method} {url}: cannot reach the portal: {reason}")
-        if raw:
-            return content  # user-data may be gzip-compressed bytes
-        text = content.decode("utf-8", "replace")
-        if not text:
-            return None
-        try:
-            return json.loads(text)
-        except ValueError:
-            raise ApiError(f"{method} {url}: the answer is not JSON: {text[:200]!r}")
-
-
-def _detail(error: urllib.error.HTTPError) -> str:
-    """The API's `detail` and `errors`, else the start of the body, else the reason."""
-    try:
-        text = error.read().decode("utf-8", "replace")
-    except OSError:
-        text = ""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text.strip()[:200] or str(error.reason)
-    if isinstance(data, dict):
-        detail = str(data.get("detail") or error.reason)
-        errors = data.get("errors")
-        if isinstance(errors, list) and errors:
-            detail += ": " + "; ".join(str(e) for e in errors)
-        elif not data.get("detail"):
-            detail = json.dumps(data)
-        return detail
-    return json.dumps(data)[:200]
 
 
 # ---------------------------------------------------------------------------- profiles
 
 
 def profiles_list(api: Api, args) -> int:
-    for profile in _items(api.call("GET", "profiles/")):
+    for profile in items(api.call("GET", "profiles/")):
         print(
             f"{profile.get('id')}\t{profile.get('name')}\t{profile.get('visibility', '')}\t"
             f"revision {profile.get('revision', '?')}"
@@ -169,7 +105,7 @@ def _read_document(path: Path) -> dict:
 
 
 def clusters_list(api: Api, args) -> int:
-    for cluster in _items(api.call("GET", "clusters/")):
+    for cluster in items(api.call("GET", "clusters/")):
         print(
             f"{cluster['id']}\t{cluster['name']}\t{cluster['state']}\t{cluster.get('up', '?')}/"
             f"{cluster.get('wanted', '?')} up"
@@ -321,11 +257,6 @@ def _pairs(values, convert, usage):
             raise CommandError(f"expected {usage}, got {value!r}", code=2)
 
 
-def _items(answer):
-    """A list answer, paginated (`results`) or not."""
-    return answer.get("results", []) if isinstance(answer, dict) else answer
-
-
 # ---------------------------------------------------------------------------- parsing
 
 
@@ -335,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--token", default=os.environ.get("PORTAL_TOKEN"), help="API token (env PORTAL_TOKEN)"
     )
-    topics = parser.add_subparsers(dest="topic", required=True, metavar="{profiles,clusters}")
+    topics = parser.add_subparsers(dest="topic", required=True, metavar="{profiles,definitions,clusters}")
 
     profiles = topics.add_parser("profiles", help="context profiles").add_subparsers(
         dest="action", required=True
@@ -354,6 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--name")
     push.add_argument("--id", type=int, help="make a new revision of this profile")
     push.set_defaults(run=profiles_push)
+
+    definitions.add_parsers(topics)
 
     clusters = topics.add_parser("clusters", help="launched clusters").add_subparsers(
         dest="action", required=True
