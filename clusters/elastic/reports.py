@@ -3,6 +3,8 @@ for the policy and the chart; the answer names the cluster's workers the head mu
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from clusters.elastic.signals import parse
 from clusters.models import Cluster, Instance, QueueSample
 from clusters.models.launches import LIVE_STATES, UP_STATES
@@ -23,10 +25,29 @@ def record(instance: Instance, text: str) -> tuple[QueueSample, list[str]]:
         system=signals.system,
         idle_jobs=signals.idle_jobs,
         running_jobs=signals.running_jobs,
-        workers=[{"name": w.name, "state": w.state, "idle_seconds": w.idle_seconds} for w in signals.workers],
+        workers=_idle_at_most_since_seen_busy(signals, cluster.queue_samples.first(), timezone.now()),
         instances=cluster.instances.filter(role__in=roles, state__in=LIVE_STATES).count(),
     )
     return sample, draining(cluster)
+
+
+def _idle_at_most_since_seen_busy(signals, previous: QueueSample | None, now) -> list[dict]:
+    """The workers as stored: a worker is idle at most since the last report that showed it not
+    idle. A batch system may date idleness from an older change (an HTCondor partitionable slot
+    stays Unclaimed while its dynamic slots come and go), and draining a worker that has just
+    finished a job is what the idle time is there to prevent."""
+    before = {w["name"]: w for w in previous.workers} if previous else {}
+    gap = int((now - previous.created).total_seconds()) if previous else None
+    workers = []
+    for worker in signals.workers:
+        idle, seen = worker.idle_seconds, before.get(worker.name)
+        if idle is not None and worker.state == "idle" and seen is not None:
+            if seen["state"] != "idle":
+                idle = min(idle, gap)
+            elif seen.get("idle_seconds") is not None:
+                idle = min(idle, seen["idle_seconds"] + gap)
+        workers.append({"name": worker.name, "state": worker.state, "idle_seconds": idle})
+    return workers
 
 
 def draining(cluster: Cluster) -> list[str]:
