@@ -25,7 +25,12 @@ def elastic_cluster(owner, name="demo", *, elastic=True) -> Cluster:
         {**role, "name": "worker", "count": 0, "max": 20, "elastic": POLICY if elastic else None},
     ]
     return Cluster.objects.create(
-        owner=owner, name=name, snapshot={"roles": roles}, secret="not-used", state=ClusterState.RUNNING
+        owner=owner,
+        name=name,
+        snapshot={"roles": roles},
+        elastic=elastic,
+        secret="not-used",
+        state=ClusterState.RUNNING,
     )
 
 

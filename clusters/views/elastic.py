@@ -18,7 +18,7 @@ def elastic_part(cluster: Cluster) -> dict | None:
     reports of its queue: it has no chart."""
     now = timezone.localtime()
     samples = chart_samples(cluster, now)
-    if not samples and all(role.get("elastic") is None for role in cluster.snapshot["roles"]):
+    if not samples and not cluster.elastic:
         return None
     points = [(s.created, s.idle_jobs, s.instances) for s in samples]
     return {
