@@ -217,14 +217,16 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # both (scripts/run.sh); gateway agents send their outcomes here (results_queue in agent.toml).
 CELERY_PORTAL_RESULTS_QUEUE = env.str("PORTAL_RECORDS_QUEUE", default="records")
 CELERY_RESULT_EXPIRES = 3600
-# The monitor: one node list per cloud with instances to watch (docs/launches.md); and the hourly purge of
-# PIN requests that expired unpaired (docs/pairing.md).
+# The monitor: one node list per cloud with instances to watch (docs/launches.md); the hourly purge of
+# PIN requests that expired unpaired (docs/pairing.md), and of queue samples older than a week
+# (docs/elastic.md).
 CELERY_BEAT_SCHEDULE = {
     "monitor-clouds": {
         "task": "clusters.monitor_clouds",
         "schedule": env.float("MONITOR_INTERVAL", default=10.0),
     },
     "purge-pairings": {"task": "contexts.purge_pairings", "schedule": 3600.0},
+    "prune-queue-samples": {"task": "clusters.prune_queue_samples", "schedule": 3600.0},
 }
 # How often a cluster's head reports its queue (its reporter's period, docs/elastic.md): a report
 # older than three periods is stale and freezes the elastic roles' size.
