@@ -6,10 +6,12 @@ so no credential ever travels through the broker or shows in a worker's log.
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from clusters import clouds, launcher, recording
 from clusters.cloudside_check import cloud_check
+from clusters.elastic import history
 from clusters.models import CheckState, Cloud
 from clusters.queues import send_to_cloud_queue
 
@@ -102,3 +104,9 @@ def record_node_list(cloud_id: int, asked_at: str, nodes: list | None, error: st
 @shared_task(name="clusters.monitor_clouds")
 def monitor_clouds() -> int:
     return recording.monitor_clouds()
+
+
+@shared_task(name="clusters.prune_queue_samples")
+def prune_queue_samples() -> int:
+    """Run hourly by Celery beat (CELERY_BEAT_SCHEDULE): delete the queue samples older than a week."""
+    return history.prune_samples(timezone.now())

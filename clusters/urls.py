@@ -5,7 +5,7 @@ from django.urls import path
 
 import portal.converters  # noqa: F401 - registers <id:...>
 from clusters.marketplace import definition_browse
-from clusters.views import clouds, definitions, launches
+from clusters.views import clouds, definitions, elastic, launches
 
 app_name = "clusters"
 
@@ -31,6 +31,7 @@ urlpatterns = [
     path("clusters/", launches.cluster_list, name="cluster_list"),
     path("clusters/<id:cluster_id>/", launches.cluster_detail, name="cluster_detail"),
     path("clusters/<id:cluster_id>/live/", launches.cluster_live, name="cluster_live"),
+    path("clusters/<id:cluster_id>/queue-chart/", elastic.cluster_elastic, name="cluster_elastic"),
     path("clusters/<id:cluster_id>/scale/", launches.cluster_scale, name="cluster_scale"),
     path("clusters/<id:cluster_id>/terminate/", launches.cluster_terminate, name="cluster_terminate"),
     path("clusters/<id:cluster_id>/retry/", launches.cluster_retry, name="cluster_retry"),

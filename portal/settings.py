@@ -217,15 +217,20 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # both (scripts/run.sh); gateway agents send their outcomes here (results_queue in agent.toml).
 CELERY_PORTAL_RESULTS_QUEUE = env.str("PORTAL_RECORDS_QUEUE", default="records")
 CELERY_RESULT_EXPIRES = 3600
-# The monitor: one node list per cloud with instances to watch (docs/launches.md); and the hourly purge of
-# PIN requests that expired unpaired (docs/pairing.md).
+# The monitor: one node list per cloud with instances to watch (docs/launches.md); the hourly purge of
+# PIN requests that expired unpaired (docs/pairing.md), and of queue samples older than a week
+# (docs/elastic.md).
 CELERY_BEAT_SCHEDULE = {
     "monitor-clouds": {
         "task": "clusters.monitor_clouds",
         "schedule": env.float("MONITOR_INTERVAL", default=10.0),
     },
     "purge-pairings": {"task": "contexts.purge_pairings", "schedule": 3600.0},
+    "prune-queue-samples": {"task": "clusters.prune_queue_samples", "schedule": 3600.0},
 }
+# How often a cluster's head reports its queue (its reporter's period, docs/elastic.md): a report
+# older than three periods is stale and freezes the elastic roles' size.
+ELASTIC_REPORT_SECONDS = env.float("ELASTIC_REPORT_SECONDS", default=30.0)
 # Fail fast (and say so on the status page) rather than hang when Redis is down.
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 5
 # With acks_late, a task a dead worker held goes back to its queue after visibility_timeout

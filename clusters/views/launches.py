@@ -16,6 +16,7 @@ from clusters.forms_launches import LaunchForm, ScaleForm
 from clusters.models import Cluster, ClusterState, Instance, InstanceState
 from clusters.models.launches import UP_STATES, summary
 from clusters.queues import unserved_queues
+from clusters.views.elastic import elastic_part
 
 INSTANCES_PER_PAGE = 100
 # What the instance table shows: the page reads no more of each row (not the token hash, nor
@@ -126,6 +127,7 @@ def cluster_detail(request, cluster_id):
         **_live_context(request, cluster),
         "retry": retry,
         "newer_revisions": any(r["latest"] for r in retry),
+        "elastic": elastic_part(cluster),
     }
     return render(request, "clusters/cluster_detail.html", context)
 
