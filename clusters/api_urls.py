@@ -32,5 +32,6 @@ urlpatterns = [
     # For VMs.
     re_path(r"^instance/checkin/?$", instance_api.InstanceCheckin.as_view(), name="api_instance_checkin"),
     # Any key reaches the view, which answers a malformed one with a JSON 400.
+    re_path(r"^instance/queue/?$", instance_api.InstanceQueue.as_view(), name="api_instance_queue"),
     re_path(r"^instance/kv/(?P<key>.+)$", instance_api.instance_kv, name="api_instance_kv"),
 ]

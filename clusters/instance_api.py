@@ -1,5 +1,5 @@
-"""The instance API (docs/launches.md, docs/api.md): what a VM calls with its instance token — check-in and the
-rendezvous store of its cluster. The `portal-instance` helper in the user-data is its client
+"""The instance API (docs/launches.md, docs/api.md): what a VM calls with its instance token — check-in, the
+rendezvous store of its cluster and its head's queue reports (docs/elastic.md). The `portal-instance` helper in the user-data is its client
 (contexts/render/checkin.py); scripts may call it directly with `{{ instance.token }}`.
 
 Errors are JSON `{"detail": ...}` with 4xx codes. Bodies are JSON or form-encoded; a value may
@@ -28,6 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clusters import checkin, rendezvous
+from clusters.elastic import reports, signals
 from clusters.instance_auth import InstanceTokenAuthentication, IsInstance
 from clusters.models.rendezvous import MAX_VALUE_BYTES
 from portal import api_schema
@@ -92,6 +93,26 @@ class InstanceCheckin(InstanceAPIView):
                 "ready_at": instance.ready_at,
             }
         )
+
+
+@api_schema.instance_queue
+class InstanceQueue(InstanceAPIView):
+    """A head's batch-queue report (clusters.elastic.reports); the answer names the workers to drain."""
+
+    parser_classes = [PlainTextParser]
+    renderer_classes = [JSONRenderer, PlainTextRenderer]
+
+    def post(self, request):
+        text = _raw(request, signals.MAX_REPORT_BYTES)
+        if not isinstance(text, str):
+            raise BadRequest("send the report as text/plain")
+        try:
+            sample, drain = reports.record(request.auth, text)
+        except signals.SignalError as exc:
+            raise BadRequest(str(exc))
+        if request.accepted_renderer.format == PlainTextRenderer.format:
+            return Response("".join(f"{name}\n" for name in drain))
+        return Response({"sample": sample.pk, "drain": drain})
 
 
 @csrf_exempt

@@ -175,6 +175,7 @@ def launch(definition, owner, name: str, placement: dict[str, Cloud]) -> Cluster
         definition=definition,
         name=dns_label(name),
         snapshot=snapshot,
+        elastic=any(role["elastic"] for role in snapshot["roles"]),
         secret=crypto.encrypt(secrets.token_urlsafe(24)),
     )
     instances = [

@@ -67,6 +67,23 @@ instance_kv = extend_schema(
     responses={200: _ENTRY, 400: ERROR, 401: ERROR, 404: ERROR, 413: ERROR},
 )
 
+instance_queue = extend_schema(
+    summary="A cluster's head reports its batch queue; the answer names the workers to drain",
+    request={"text/plain": OpenApiTypes.STR},
+    responses={
+        200: inline_serializer(
+            "QueueReportAnswer",
+            {
+                "sample": serializers.IntegerField(),
+                "drain": serializers.ListField(child=serializers.CharField()),
+            },
+        ),
+        400: ERROR,
+        401: ERROR,
+        413: ERROR,
+    },
+)
+
 pairing_create = extend_schema(
     summary="A VM asks to be paired (no authentication)",
     auth=[],

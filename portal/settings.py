@@ -226,6 +226,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-pairings": {"task": "contexts.purge_pairings", "schedule": 3600.0},
 }
+# How often a cluster's head reports its queue (its reporter's period, docs/elastic.md): a report
+# older than three periods is stale and freezes the elastic roles' size.
+ELASTIC_REPORT_SECONDS = env.float("ELASTIC_REPORT_SECONDS", default=30.0)
 # Fail fast (and say so on the status page) rather than hang when Redis is down.
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 5
 # With acks_late, a task a dead worker held goes back to its queue after visibility_timeout

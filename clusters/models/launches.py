@@ -47,6 +47,8 @@ class Cluster(models.Model):
     budget_total = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
+    # It has an elastic role: the elastic task looks at it (clusters.elastic.scaler).
+    elastic = models.BooleanField(default=False, db_index=True)
     # When an elastic role's size last changed, by role name: its cool-down runs from there.
     scaled_at = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)

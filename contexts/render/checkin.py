@@ -84,6 +84,9 @@ _HELPER = r"""#!/bin/sh
 #   portal-instance kv put KEY [VALUE]            publish VALUE (standard input when omitted)
 #   portal-instance run LABEL COMMAND [ARG...]    run COMMAND; if it fails, note LABEL and go on
 #   portal-instance finish                        check in ready, or failed naming what run noted
+#   portal-instance report COLLECTOR [--once]     post `COLLECTOR collect` as the queue report every
+#                                                 $PORTAL_REPORT_SECONDS (30) s; `COLLECTOR drain NAME`
+#                                                 each worker the portal's answer names
 # Exit status: 0 done, 1 failed or no such key, 2 bad usage. The token stays in a root-only file
 # and reaches curl on its standard input, never on a command line.
 set -eu
@@ -104,6 +107,7 @@ usage() {
     echo "       portal-instance kv put KEY [VALUE]" >&2
     echo "       portal-instance run LABEL COMMAND [ARG...]" >&2
     echo "       portal-instance finish" >&2
+    echo "       portal-instance report COLLECTOR [--once]" >&2
     exit 2
 }
 
@@ -186,6 +190,32 @@ checkin() {
     call POST checkin --data-urlencode "status=$1" --data-urlencode "message=$2"
 }
 
+# report COLLECTOR ONCE: one report a period (a failed one is said and the next period tries again);
+# the answer names the workers to drain, a line each, which the collector drains.
+report() {
+    prepare
+    while :; do
+        if "$1" collect >"$value"; then
+            status=$(request 60 POST queue -H 'Content-Type: text/plain; charset=utf-8' \
+                -H 'Accept: text/plain' --data-binary "@$value")
+            if [ "$status" = 200 ]; then
+                while IFS= read -r name || [ -n "$name" ]; do
+                    case $name in
+                    '' | *[!A-Za-z0-9.-]*) ;;
+                    *) "$1" drain "$name" || echo "portal-instance: could not drain $name" >&2 ;;
+                    esac
+                done <"$body"
+            else
+                echo "portal-instance: queue report: the portal answered $status: $(cat "$body")" >&2
+            fi
+        else
+            echo "portal-instance: $1 collect failed" >&2
+        fi
+        [ -z "$2" ] || return 0
+        sleep "${PORTAL_REPORT_SECONDS:-30}"
+    done
+}
+
 case ${1:-} in
 checkin)
     case ${2:-} in booted | ready | failed) ;; *) usage ;; esac
@@ -211,6 +241,10 @@ finish)
     else
         checkin ready ""
     fi
+    ;;
+report)
+    [ $# -eq 2 ] || { [ $# -eq 3 ] && [ "$3" = --once ]; } || usage
+    report "$2" "${3:-}"
     ;;
 kv)
     [ $# -ge 3 ] || usage
