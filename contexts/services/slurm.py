@@ -29,9 +29,10 @@ import re
 from django import forms
 
 from contexts.forms_sections import compact, optional, secret
-from contexts.render.common import Context, File, Plan, RenderError
+from contexts.render.common import Context, File, Plan, RenderError, merge_plans
 from contexts.secrets import REDACTED
 from contexts.services.base import Secret, Service, ServiceForm
+from contexts.services.reporter import reporter_plan
 
 CONFIG = "/etc/slurm/slurm.conf"
 MUNGE_KEY = "/etc/munge/munge.key"
@@ -184,7 +185,8 @@ def plan(ctx: Context, slurm: dict) -> Plan:
         ["systemctl", "restart", "munge"],
         ["systemctl", "restart", daemon],
     ]
-    return Plan(packages=packages, files=files, commands=commands)
+    own = Plan(packages=packages, files=files, commands=commands)
+    return merge_plans(own, reporter_plan(ctx, "slurm", COLLECTOR)) if daemon == "slurmctld" else own
 
 
 class SlurmForm(ServiceForm):
