@@ -195,7 +195,11 @@ class SlurmForm(ServiceForm):
     role = forms.ChoiceField(
         label="Role",
         required=False,
-        choices=[("", "— not used —"), ("controller", "controller (slurmctld)"), ("worker", "worker (slurmd)")],
+        choices=[
+            ("", "— not used —"),
+            ("controller", "controller (slurmctld)"),
+            ("worker", "worker (slurmd)"),
+        ],
     )
     controller = optional("Controller", "Usually {{ roles.head.address }}")
     munge_key = secret("MUNGE key")

@@ -27,7 +27,9 @@ def worker(fmt="cloud-init", *, name="demo-worker-3", secret=SECRET, **settings)
 
 
 def head(fmt="cloud-init", **options) -> str:
-    return render(document("controller"), node_variables(HEAD, "head", 0, HEAD), fmt, salt_seed=b"t", **options).decode()
+    return render(
+        document("controller"), node_variables(HEAD, "head", 0, HEAD), fmt, salt_seed=b"t", **options
+    ).decode()
 
 
 def test_the_registry_and_the_schema_know_slurm():
@@ -165,7 +167,9 @@ def test_the_head_installs_the_collector_for_the_reporter_only_with_check_in():
 def test_the_schema_refuses_a_controller_that_is_not_a_host(controller):
     problems = validate({"schema": 1, "services": {"slurm": {"role": "worker", "controller": controller}}})
 
-    assert problems == [f"services.slurm.controller: {controller!r} is not allowed here (a host name or address)"]
+    assert problems == [
+        f"services.slurm.controller: {controller!r} is not allowed here (a host name or address)"
+    ]
 
 
 def test_the_schema_knows_the_roles_and_bounds_max_nodes():

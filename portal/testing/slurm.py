@@ -18,6 +18,7 @@ nothing is left running even when a test fails.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
 import shlex
@@ -45,7 +46,10 @@ def missing_programs() -> list[str]:
 
 
 def document(role: str, **settings) -> dict:
-    return {"schema": 1, "services": {"slurm": {"role": role, "controller": "{{ roles.head.address }}", **settings}}}
+    return {
+        "schema": 1,
+        "services": {"slurm": {"role": role, "controller": "{{ roles.head.address }}", **settings}},
+    }
 
 
 def node_variables(instance: str, role: str, index: int, head_address: str) -> dict:
@@ -69,7 +73,9 @@ def written_files(user_data: bytes) -> dict[str, str]:
     files = {}
     for entry in yaml.safe_load(user_data)["write_files"]:
         content = entry["content"]
-        files[entry["path"]] = base64.b64decode(content).decode() if entry.get("encoding") == "b64" else content
+        files[entry["path"]] = (
+            base64.b64decode(content).decode() if entry.get("encoding") == "b64" else content
+        )
     return files
 
 
@@ -79,7 +85,11 @@ def rendered_nodes(workers: int = 2, **settings) -> dict[str, bytes]:
     As a launch does (clusters.userdata.render_instance), the head's `roles.head.address` is its own
     host name, and the workers' is the head's address.
     """
-    nodes = {HEAD: render(document("controller", **settings), node_variables(HEAD, "head", 0, HEAD), salt_seed=b"t")}
+    nodes = {
+        HEAD: render(
+            document("controller", **settings), node_variables(HEAD, "head", 0, HEAD), salt_seed=b"t"
+        )
+    }
     for index in range(workers):
         name = f"{CLUSTER}-worker-{index}"
         values = node_variables(name, "worker", index, "127.0.0.1")
@@ -176,7 +186,9 @@ class RealSlurm:
     def stop(self) -> None:
         """End every process the helper started, and those Slurm started for it (by the marker)."""
         if len(self.processes) > 1 and self.processes[1].poll() is None:  # slurmctld answers
-            subprocess.run(["scancel", "--full", "--quiet", "--user=root"], env=self.env, timeout=30, check=False)
+            subprocess.run(
+                ["scancel", "--full", "--quiet", "--user=root"], env=self.env, timeout=30, check=False
+            )
         for process in reversed(self.processes):
             if process.poll() is None:
                 process.terminate()
@@ -186,10 +198,8 @@ class RealSlurm:
                     process.kill()
                     process.wait()
         for pid in marked_processes(str(self.directory)):
-            try:
+            with contextlib.suppress(ProcessLookupError):  # ended meanwhile
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     # --- asking it ------------------------------------------------------------------------------
 
@@ -202,7 +212,11 @@ class RealSlurm:
 
     def node_line(self, name: str) -> str | None:
         answer = self.run(["scontrol", "-o", "show", "node", name], timeout=10)
-        return answer.stdout.strip() if answer.returncode == 0 and answer.stdout.startswith("NodeName=") else None
+        return (
+            answer.stdout.strip()
+            if answer.returncode == 0 and answer.stdout.startswith("NodeName=")
+            else None
+        )
 
     def node_state(self, name: str | None = None) -> str | None:
         line = self.node_line(name or self.worker_name)
