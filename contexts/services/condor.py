@@ -10,9 +10,10 @@ from __future__ import annotations
 from django import forms
 
 from contexts.forms_sections import compact, optional, secret
-from contexts.render.common import Context, File, Plan
+from contexts.render.common import Context, File, Plan, merge_plans
 from contexts.secrets import REDACTED
 from contexts.services.base import Secret, Service, ServiceForm
+from contexts.services.reporter import reporter_plan
 
 CONFIG = "/etc/condor/config.d/50-context-portal.conf"
 PASSWORD_FILE = "/etc/condor/pool_password"  # noqa: S105 (a path)
@@ -35,6 +36,54 @@ _PASSWORD_SECURITY = [
     "ALLOW_DAEMON = condor_pool@*",
     "ALLOW_NEGOTIATOR = condor_pool@*",
 ]
+# A graceful drain honours the job's retirement time, which is 0 by default: the job would be
+# evicted at once. A week lets every running job finish; the portal's drain deadline ends it sooner.
+_WORKER_RETIREMENT = "MAXJOBRETIREMENTTIME = 7 * 24 * 3600"
+
+# The head's queue collector (docs/elastic.md, "HTCondor"), run by `portal-instance report`:
+# `collect` prints the queue report, `drain NAME` drains worker NAME. The commands' attributes are
+# the ones clusters/elastic/condor.py reads.
+COLLECTOR = r"""#!/bin/sh
+# Context Portal's HTCondor queue collector: `queue-report collect` prints the queue report,
+# `queue-report drain NAME` drains the worker whose short host name is NAME.
+set -u
+
+collect() {
+    # Scheduler- and local-universe jobs (DAGMan itself) run on the head, never on a worker.
+    jobs=$(condor_q -allusers -constraint 'JobUniverse =!= 7 && JobUniverse =!= 12' -af JobStatus) || exit 1
+    workers=$(condor_status -af Machine Name State Activity EnteredCurrentState MyCurrentTime LastHeardFrom) || exit 1
+    # The head's clock after the queries, so no ad is newer than the report.
+    printf 'system condor\nnow %s\n[jobs]\n' "$(date +%s)"
+    [ -z "$jobs" ] || printf '%s\n' "$jobs"
+    echo '[workers]'
+    [ -z "$workers" ] || printf '%s\n' "$workers"
+}
+
+drain() {
+    pool=$(condor_status -af Machine State Activity) || exit 1
+    # The worker's slots as `Machine State Activity`: the portal knows the short host name only.
+    slots=$(printf '%s\n' "$pool" | awk -v name="$1" '
+        { short = tolower($1); sub(/\..*/, "", short) }
+        short == tolower(name)')
+    if [ -z "$slots" ]; then
+        echo "queue-report: HTCondor knows no worker named $1" >&2
+        exit 1
+    fi
+    # Drained slots, or jobs retiring: a drain is under way, and condor_drain refuses a second.
+    if printf '%s\n' "$slots" | awk '$2 == "Drained" || $3 == "Retiring" { found = 1 } END { exit !found }'; then
+        exit 0
+    fi
+    # -graceful: running jobs finish (MAXJOBRETIREMENTTIME on the workers); -start False: no new
+    # job starts. condor_drain names the machine by its Machine attribute, the full host name.
+    exec condor_drain -graceful -start False "$(printf '%s\n' "$slots" | awk '{ print $1; exit }')"
+}
+
+case ${1:-} in
+collect) collect ;;
+drain) [ -n "${2:-}" ] || { echo "usage: queue-report drain NAME" >&2; exit 2; }; drain "$2" ;;
+*) echo "usage: queue-report collect | queue-report drain NAME" >&2; exit 2 ;;
+esac
+"""
 
 
 def plan(ctx: Context, condor: dict) -> Plan:
@@ -47,6 +96,8 @@ def plan(ctx: Context, condor: dict) -> Plan:
         lines += [f"UID_DOMAIN = {condor['uid_domain']}", "TRUST_UID_DOMAIN = True"]
     if condor.get("port_range"):
         lines += [f"LOWPORT = {condor['port_range']['low']}", f"HIGHPORT = {condor['port_range']['high']}"]
+    if condor["role"] == "worker":
+        lines.append(_WORKER_RETIREMENT)
     files, commands = [], []
     password = condor.get("pool_password")
     if password:
@@ -57,7 +108,11 @@ def plan(ctx: Context, condor: dict) -> Plan:
         commands.append(["sh", "-c", store])
     files.insert(0, File(CONFIG, "\n".join(lines) + "\n"))
     commands.append(["systemctl", "restart", "condor"])
-    return Plan(files=files, commands=commands)
+    condor_plan = Plan(files=files, commands=commands)
+    if condor["role"] != "master":
+        return condor_plan
+    # The central manager runs the schedd and the collector: it reports the queue of the pool.
+    return merge_plans(condor_plan, reporter_plan(ctx, "condor", COLLECTOR))
 
 
 def amiconfig_pairs(condor: dict) -> list:
