@@ -6,8 +6,9 @@ source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
 ensure_venv requirements-dev.txt
-# cloud-init's schema validator checks every rendered cloud-config; Chromium drives the browser tests.
-apt_install cloud-init chromium chromium-driver
+# cloud-init's schema validator checks every rendered cloud-config; Chromium drives the browser tests;
+# the Slurm service's test runs Debian's slurmctld, slurmd and munged from the rendered configuration.
+apt_install cloud-init chromium chromium-driver slurm-wlm munge
 ensure_redis
 ensure_postgres
 export PATH="$VENV/bin:$PATH"

@@ -16,7 +16,7 @@ from contexts.render.common import Context, Plan, merge_plans
 from contexts.services.base import Secret, Service
 
 # The service modules, in the editor's (and the output's) order.
-_MODULES = ("condor", "puppet", "ansible_pull", "mpi", "proof", "ganglia", "chef")
+_MODULES = ("condor", "slurm", "puppet", "ansible_pull", "mpi", "proof", "ganglia", "chef")
 
 SERVICES: dict[str, Service] = {
     service.name: service

@@ -64,10 +64,10 @@ def test_keys_the_form_has_no_field_for_are_kept():
     forms = {name: Blank({}) for name in ("general", "root", "packages", "cvmfs", "env", "advanced")}
     forms.update({name: Blank(None) for name in SERVICES})
     forms.update({name: Blank([]) for name in ("users", "cvmfs_extra", "files", "scripts")})
-    current = {"schema": 1, "timezone": "UTC", "x_future": {"a": 1}, "services": {"slurm": {"role": "x"}}}
+    current = {"schema": 1, "timezone": "UTC", "x_future": {"a": 1}, "services": {"lsf": {"role": "x"}}}
     assert document_from_forms(current, forms) == {
         "schema": 1,
-        "services": {"slurm": {"role": "x"}},
+        "services": {"lsf": {"role": "x"}},
         "x_future": {"a": 1},
     }
 
