@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from clusters import launcher
 from clusters.models import Cloud, Cluster, Instance, InstanceState
-from clusters.models.launches import LIVE_STATES
 from clusters.providers import provider_class
 
 RECLAIMED = "reclaimed by the cloud"
@@ -71,33 +70,31 @@ class SpotInstances:
 
 
 def record_reclaims(reclaimed: list[tuple[Instance, str]]) -> None:
-    """End the (instance, node id) pairs a node list found reclaimed and replace those of fixed
-    roles: in one transaction per cluster, so that a reclaim is recorded with its replacement or
-    not at all (the next list finds it again)."""
+    """End the instances a node list found reclaimed — (the instance as the list read it, the node
+    id that ended) — and replace those of fixed roles: in one transaction per cluster, so that a
+    reclaim is recorded with its replacement or not at all (then the next list finds it again)."""
     by_cluster = defaultdict(dict)
     for instance, node_id in reclaimed:
-        by_cluster[instance.cluster_id][instance.pk] = node_id
+        by_cluster[instance.cluster_id][instance.pk] = (instance, node_id)
     for cluster_id in sorted(by_cluster):
         _end_and_replace(cluster_id, by_cluster[cluster_id])
 
 
 @transaction.atomic
-def _end_and_replace(cluster_id: int, node_of: dict[int, str]) -> None:
+def _end_and_replace(cluster_id: int, judged: dict[int, tuple[Instance, str]]) -> None:
     # The cluster's row lock first, then the instances' by id, as scale, retry and terminate take
     # them: a scale or terminate meanwhile is waited for, and adding instances is theirs to order.
     cluster = Cluster.objects.select_for_update().filter(pk=cluster_id).first()
     if cluster is None or cluster.is_ending:
         return  # its terminate ends every instance
-    candidates = Instance.objects.select_for_update().filter(
-        cluster=cluster, pk__in=node_of, state__in=LIVE_STATES
-    )
-    # Only from the state the list judged: still live, with no other node recorded since.
-    ended = [i for i in candidates.order_by("pk") if i.node_id in ("", node_of[i.pk])]
+    rows = Instance.objects.select_for_update().filter(cluster=cluster, pk__in=judged).order_by("pk")
+    # Only from the state the list read: a change since (scaled down, terminated, another node) wins.
+    ended = [row for row in rows if (row.state, row.node_id) == _as_read(judged[row.pk][0])]
     if not ended:
         return
     now = timezone.now()
     for instance in ended:
-        instance.node_id = node_of[instance.pk]
+        instance.node_id = judged[instance.pk][1]
         instance.state, instance.terminated_at, instance.end_reason = InstanceState.TERMINATED, now, RECLAIMED
     Instance.objects.bulk_update(ended, ["node_id", "state", "terminated_at", "end_reason"])
     replaced = False
@@ -111,3 +108,7 @@ def _end_and_replace(cluster_id: int, node_of: dict[int, str]) -> None:
         replaced = True
     if replaced:
         transaction.on_commit(lambda: launcher.advance_later(cluster.pk))
+
+
+def _as_read(instance: Instance) -> tuple:
+    return instance.state, instance.node_id

@@ -212,24 +212,34 @@ def test_a_spot_node_missing_from_a_list_asked_before_its_record_is_not_reclaime
     assert states(cluster) == {"running": 1}
 
 
+USER_CHANGES = {
+    "a terminate": lambda cluster: launcher.terminate(cluster),
+    "a scale-down": lambda cluster: launcher.scale(cluster, "node", 1),  # stops the newest: the lost one
+}
+
+
 @pytest.mark.django_db
-def test_a_terminate_between_a_lists_judgement_and_the_reclaims_record_wins(alice, cloud, monkeypatch):
-    """The interleaving is forced: the user's terminate runs after the list judged the node
-    reclaimed and before that is recorded (a record of its own, under the cluster's lock)."""
+@pytest.mark.parametrize("change", USER_CHANGES)
+def test_a_user_change_between_a_lists_judgement_and_the_reclaims_record_wins(
+    alice, cloud, monkeypatch, change
+):
+    """The interleaving is forced: the user's change runs after the list judged the node reclaimed
+    and before that is recorded (a transaction of its own, under the cluster's lock)."""
     cluster = running_cluster(alice, cloud, spot_definition(alice, cloud, 2), cloud.queue)
     kept, lost = cluster.instances.order_by("index")
     record = spot.record_reclaims
 
-    def terminate_first(reclaimed):
+    def user_first(reclaimed):
         assert [instance.pk for instance, _node in reclaimed] == [lost.pk]
-        launcher.terminate(cluster)
+        USER_CHANGES[change](cluster)
         record(reclaimed)
 
-    monkeypatch.setattr(spot, "record_reclaims", terminate_first)
+    monkeypatch.setattr(spot, "record_reclaims", user_first)
     recording.node_list(cloud.pk, [node_of(kept)], "")
 
-    assert states(cluster) == {"terminating": 2}  # the monitor ends it when its node is seen gone
-    assert cluster.instances.filter(end_reason=RECLAIMED).count() == 0
+    lost.refresh_from_db()
+    assert (lost.state, lost.end_reason) == ("terminating", "")  # it ends when a list sees its node gone
+    assert cluster.instances.count() == 2  # no replacement
     assert not cluster.events.filter(message__contains=RECLAIMED).exists()
 
 
