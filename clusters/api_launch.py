@@ -387,7 +387,7 @@ def _launch(request) -> Response:
     answer["warnings"] = [
         f"nobody serves the queue {q!r} now: instances wait until a worker or agent does" for q in unserved
     ]
-    answer["notices"] = launcher.notices(definition, request.user)
+    answer["notices"] = launcher.notices(definition, request.user, placement)
     return Response(answer, status=status.HTTP_201_CREATED)
 
 

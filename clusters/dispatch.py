@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from clusters import cloudside, launcher, userdata
+from clusters import cloudside, launcher, spot, userdata
 from clusters.instance_auth import new_instance_token
 from clusters.models import Cloud, Cluster, Instance, InstanceState
 from contexts.models import ProfileRevision
@@ -49,6 +49,9 @@ def dispatch_role(
     claimed_set = set(claimed_ids)
     claimed = [i for i in waiting if i.pk in claimed_set]
     key, secret = cloud.message_key_value(), crypto.decrypt(cluster.secret)
+    # Said only when asked for, so that a create message of an on-demand role is what a gateway
+    # agent that knows no spot expects.
+    market = {"spot": True} if spot.wanted(role, cloud.driver) else {}
     batch, ready, failed = [], [], []
     for instance in claimed:
         instance.state = S.LAUNCHING
@@ -70,6 +73,7 @@ def dispatch_role(
                     "user_data_sealed": cloudside.seal_user_data(user_data, key),
                     "tags": node_tags(cluster, instance),
                     "idempotency_token": str(instance.idempotency_token),
+                    **market,
                 },
             ]
         )

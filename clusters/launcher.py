@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from clusters import cloudside, destroys, dispatch, preflight
+from clusters import cloudside, destroys, dispatch, preflight, spot
 from clusters.models import (
     Cloud,
     Cluster,
@@ -158,12 +158,14 @@ def elastic_policy(role) -> dict | None:
     }
 
 
-def notices(definition, owner) -> list[str]:
-    """What a launch of `definition` by `owner` leaves out, per role (clusters.preflight)."""
+def notices(definition, owner, placement: dict[str, Cloud] | None = None) -> list[str]:
+    """What a launch of `definition` by `owner` leaves out, per role: other people's secrets
+    (clusters.preflight) and, once `placement` is known, spot capacity its cloud does not offer."""
     roles = definition.roles.select_related(
         "profile__latest__profile__owner", "pinned_revision__profile__owner"
     )
     found = [preflight.secret_notice(r.name, r.pinned_revision or r.profile.latest, owner) for r in roles]
+    found += [spot.notice(r.name, r.spot, (placement or {}).get(r.name)) for r in roles]
     return [notice for notice in found if notice]
 
 
@@ -183,7 +185,7 @@ def launch(definition, owner, name: str, placement: dict[str, Cloud]) -> Cluster
     ]
     Instance.objects.bulk_create(instances)
     event(cluster, f"launch requested: {len(instances)} instances")
-    for notice in notices(definition, owner):
+    for notice in notices(definition, owner, placement):
         event(cluster, notice, "warning")
     transaction.on_commit(lambda: advance_later(cluster.pk))
     return cluster
@@ -358,15 +360,19 @@ def scale(cluster: Cluster, role_name: str, count: int) -> None:
         )
         live.sort(key=lambda i: -i.index)  # locked by id, as every writer locks them; newest first
         if count > len(live):
-            top = cluster.instances.filter(role=role_name).aggregate(m=Max("index"))["m"]
-            start = -1 if top is None else top
-            Instance.objects.bulk_create(
-                [_new_instance(cluster, role, start + 1 + i) for i in range(count - len(live))]
-            )
+            add_instances(cluster, role, count - len(live))
         elif count < len(live):
             stop_instances(cluster, live[: len(live) - count])  # newest first
         event(cluster, f"role {role_name} scaled from {len(live)} to {count}")
         transaction.on_commit(lambda: advance_later(cluster.pk))
+
+
+def add_instances(cluster: Cluster, role: dict, count: int) -> list[Instance]:
+    """`count` new instances of `role`, waiting to be sent, numbered after its highest index yet.
+    The caller holds the cluster's row lock, so two additions never take the same numbers."""
+    top = cluster.instances.filter(role=role["name"]).aggregate(m=Max("index"))["m"]
+    start = -1 if top is None else top
+    return Instance.objects.bulk_create([_new_instance(cluster, role, start + 1 + i) for i in range(count)])
 
 
 def terminate(cluster: Cluster) -> None:

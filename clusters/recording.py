@@ -29,7 +29,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from clusters import cloudside, destroys, launcher
+from clusters import cloudside, destroys, launcher, spot
 from clusters.models import Cloud, Cluster, ClusterEvent, Instance, InstanceState
 from clusters.models.launches import (
     ENDING_STATES,
@@ -222,7 +222,10 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str, asked_at=None
             .order_by("pk")
         )
         known_tokens = {str(i.idempotency_token) for i in instances if i.state != S.FAILED}
-        changed, to_destroy = _bring_in_line(instances, by_token, _as_time(asked_at or timezone.now()))
+        on_spot = spot.SpotInstances(cloud_id, {instance.cluster_id for instance in instances})
+        changed, to_destroy, reclaimed = _bring_in_line(
+            instances, by_token, _as_time(asked_at or timezone.now()), on_spot
+        )
         if changed:
             Instance.objects.bulk_update(changed, LIST_WRITES)
     orphans = _orphans(_tagged_for(cloud_id, by_token), known_tokens)
@@ -233,6 +236,9 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str, asked_at=None
     if to_destroy:
         _report_orphans([n for n in orphans if n["id"] in due])
         launcher.destroy_nodes(Cloud.objects.get(pk=cloud_id), to_destroy)
+    # Each in a transaction of its cluster's, after the list's: ending them and asking for their
+    # replacements take the cluster's row lock, which is taken before any instance's (clusters.spot).
+    spot.record_reclaims(reclaimed)
     # The clusters it changed, and any still unsettled: a worker that died between a list's write and
     # this refresh (or a refresh that failed) would leave a cluster's state behind for ever, since the
     # next lists change nothing. One query, over the clusters of the instances watched here.
@@ -243,10 +249,11 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str, asked_at=None
     return {"changed": len(changed), "orphans": len(orphans), "destroys": len(to_destroy)}
 
 
-def _bring_in_line(instances: list[Instance], by_token: dict, asked) -> tuple[list, list]:
-    """Change `instances` (in memory) as the list asked at `asked` says; the changed ones, and the
-    [instance id, node id] pairs whose node must be destroyed."""
-    changed, to_destroy, now = [], [], timezone.now()
+def _bring_in_line(instances: list[Instance], by_token: dict, asked, on_spot) -> tuple[list, list, list]:
+    """Change `instances` (in memory) as the list asked at `asked` says; the changed ones, the
+    [instance id, node id] pairs whose node must be destroyed, and the spot instances (`on_spot`)
+    whose node the cloud took back, as (instance, node id), left unchanged for clusters.spot."""
+    changed, to_destroy, reclaimed, now = [], [], [], timezone.now()
     # A node the portal recorded after the list was asked may be missing from it without being gone;
     # a running instance's node is judged gone only past NODE_LIST_LAG (a cloud's list may lag).
     lagged = asked - timedelta(seconds=settings.NODE_LIST_LAG)
@@ -271,9 +278,14 @@ def _bring_in_line(instances: list[Instance], by_token: dict, asked) -> tuple[li
         elif instance.state == S.REQUESTED:
             pass  # not sent yet, or sent again: its dispatch will tell
         elif node is not None:  # listed as terminated
-            _apply_node(instance, node)
-        elif instance.node_id and instance.state in UP_STATES:
-            if _recorded_before(instance, lagged):
+            if on_spot(instance):
+                reclaimed.append((instance, node["id"]))
+            else:
+                _apply_node(instance, node)
+        elif instance.node_id and instance.state in UP_STATES and _recorded_before(instance, lagged):
+            if on_spot(instance):
+                reclaimed.append((instance, instance.node_id))
+            else:
                 instance.state, instance.last_error = S.FAILED, "the node disappeared from the cloud"
         elif instance.state == S.LAUNCHING and not instance.node_id and _stale(instance, now):
             # Its create message was lost (a broker restart without persistence, a task that died
@@ -282,7 +294,7 @@ def _bring_in_line(instances: list[Instance], by_token: dict, asked) -> tuple[li
             instance.state, instance.last_error = S.REQUESTED, "no answer from the cloud side: sent again"
         if _tracked(instance) != before:
             changed.append(instance)
-    return changed, to_destroy
+    return changed, to_destroy, reclaimed
 
 
 # The fields a list writes (node_seen_at moves with node_id, last_error with state).

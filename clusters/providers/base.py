@@ -58,6 +58,9 @@ class NodeSpec:
     user_data: str | bytes = ""  # bytes when gzip-compressed; libcloud base64s either
     tags: dict = field(default_factory=dict)
     idempotency_token: str = ""  # EC2 ClientToken; other drivers look nodes up by name/tag
+    # Ask for spot (preemptible) capacity: honoured by providers whose `supports_spot` is True,
+    # ignored by the others (the launch said so: clusters.spot.notice).
+    spot: bool = False
 
 
 # Node states, the same words whatever the provider says.
@@ -109,6 +112,9 @@ class CloudProvider:
     # True when a repeated create with the same idempotency token gives back the node made before
     # (EC2's ClientToken): then a first attempt needs no look-up before creating.
     idempotent_creates = False
+    # True when create_node can ask for spot capacity (NodeSpec.spot): capacity the cloud may take
+    # back at any time, for a lower price (docs/elastic.md "Spot capacity").
+    supports_spot = False
     parameters: tuple[Param, ...] = ()  # sensitive ones live in CloudConfig.credentials, others in options
     # The most bytes of user-data the cloud takes (docs/user-data.md); None when it is not known.
     user_data_limit: int | None = None

@@ -167,6 +167,7 @@ class EC2Provider(LibcloudProvider):
     )
     endpoint_fields = ("host", "port", "path", "secure", "region")
     idempotent_creates = True  # the instance's token goes as ClientToken
+    supports_spot = True  # RunInstances' InstanceMarketOptions.MarketType=spot
     user_data_limit = 16384  # 16 KiB
 
     @property
@@ -204,6 +205,9 @@ class EC2Provider(LibcloudProvider):
             ex_userdata=spec.user_data or None,  # plain text: libcloud base64s it
             ex_metadata=dict(spec.tags),  # sent as TagSpecification with the create call
             ex_clienttoken=spec.idempotency_token or None,
+            # A one-time spot request made by RunInstances itself, so the ClientToken still makes the
+            # create exactly-once; no max price: AWS caps it at the on-demand price.
+            ex_spot=spec.spot,
         )
 
     def is_gone(self, error: CloudError) -> bool:

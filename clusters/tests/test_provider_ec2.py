@@ -50,6 +50,30 @@ def test_it_sends_the_idempotency_token_as_client_token(moto_ec2):
     assert instance["ClientToken"] == "cluster-12-worker-3"
 
 
+def described(moto_ec2, node_id: str) -> dict:
+    [reservation] = moto_ec2.boto3_client().describe_instances(InstanceIds=[node_id])["Reservations"]
+    return reservation["Instances"][0]
+
+
+def test_it_creates_a_spot_instance_when_asked_with_its_client_token(moto_ec2):
+    """moto records the market RunInstances asked for (InstanceMarketOptions) as AWS does: the
+    instance's lifecycle is "spot"; the ClientToken still goes with it."""
+    provider = get_provider(moto_ec2.config())
+    assert provider.supports_spot
+
+    node = provider.create_node(spec(spot=True, idempotency_token="cluster-12-worker-3"))
+
+    instance = described(moto_ec2, node.id)
+    assert instance["InstanceLifecycle"] == "spot"
+    assert instance["ClientToken"] == "cluster-12-worker-3"
+
+
+def test_it_creates_an_on_demand_instance_by_default(moto_ec2):
+    node = get_provider(moto_ec2.config()).create_node(spec())
+
+    assert "InstanceLifecycle" not in described(moto_ec2, node.id)  # AWS says nothing for on-demand
+
+
 def test_it_lists_the_node_with_a_state_and_addresses(moto_ec2):
     provider = get_provider(moto_ec2.config())
     created = provider.create_node(spec())

@@ -40,7 +40,7 @@ def cluster_launch(request, definition_id):
     form = LaunchForm(
         request.POST or None, user=request.user, roles=roles, initial={"name": definition.name[:40]}
     )
-    problems = []
+    problems, placement = [], None
     if request.method == "POST" and form.is_valid():
         placement = form.placement()
         unserved = unserved_queues(placement.values())
@@ -62,7 +62,7 @@ def cluster_launch(request, definition_id):
         "definition": definition,
         "form": form,
         "problems": problems,
-        "notices": launcher.notices(definition, request.user),
+        "notices": launcher.notices(definition, request.user, placement),
     }
     return render(request, "clusters/cluster_launch.html", context)
 
