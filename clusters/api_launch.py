@@ -22,6 +22,7 @@ from rest_framework.response import Response
 
 from clusters import launcher
 from clusters.access import get_cluster_for_user, get_definition_for_user
+from clusters.api_costs import budget_field, usage_json
 from clusters.definitions import (
     ELASTIC_FIELDS,
     definition_problems,
@@ -278,6 +279,8 @@ class LaunchSerializer(serializers.Serializer):
     )
     cloud = serializers.IntegerField(**ID, required=False)
     placement = serializers.DictField(child=serializers.IntegerField(**ID), required=False)
+    budget_per_day = budget_field()
+    budget_total = budget_field()
 
     def validate(self, data):
         if "cloud" not in data and not data.get("placement"):
@@ -334,6 +337,7 @@ def cluster_json(cluster: Cluster, *, detail=True) -> dict:
             for role in cluster.snapshot["roles"]
         ]
         found["instances"] = [instance_json(i) for i in instances]
+        found["usage"] = usage_json(cluster, instances)
         found["events"] = [
             {"created": e.created, "level": e.level, "message": e.message} for e in cluster.events.all()[:30]
         ]
@@ -379,7 +383,14 @@ def _launch(request) -> Response:
     placement = {name: found.get(data.get("placement", {}).get(name)) or default for name in role_names}
     placement = {name: cloud for name, cloud in placement.items() if cloud is not None}
     try:
-        cluster = launcher.launch(definition, request.user, data["name"], placement)
+        cluster = launcher.launch(
+            definition,
+            request.user,
+            data["name"],
+            placement,
+            budget_per_day=data.get("budget_per_day"),
+            budget_total=data.get("budget_total"),
+        )
     except launcher.LaunchError as exc:
         return invalid("the cluster cannot launch", exc.messages)
     answer = cluster_json(cluster)

@@ -5,7 +5,7 @@ Paths are a contract: extend, don't rename."""
 from django.urls import path, re_path
 
 import portal.converters  # noqa: F401 - registers <id:...>
-from clusters import api_launch, api_resources, instance_api
+from clusters import api_costs, api_launch, api_resources, instance_api
 
 urlpatterns = [
     path("clouds/", api_resources.CloudList.as_view(), name="api_cloud_list"),
@@ -29,6 +29,7 @@ urlpatterns = [
         name="api_cluster_terminate",
     ),
     path("clusters/<id:cluster_id>/retry/", api_launch.ClusterRetry.as_view(), name="api_cluster_retry"),
+    path("clusters/<id:cluster_id>/budget/", api_costs.ClusterBudget.as_view(), name="api_cluster_budget"),
     # For VMs.
     re_path(r"^instance/checkin/?$", instance_api.InstanceCheckin.as_view(), name="api_instance_checkin"),
     # Any key reaches the view, which answers a malformed one with a JSON 400.

@@ -170,7 +170,10 @@ def notices(definition, owner, placement: dict[str, Cloud] | None = None) -> lis
 
 
 @transaction.atomic
-def launch(definition, owner, name: str, placement: dict[str, Cloud]) -> Cluster:
+def launch(
+    definition, owner, name: str, placement: dict[str, Cloud], *, budget_per_day=None, budget_total=None
+) -> Cluster:
+    """Plan and create the cluster; its budgets (docs/costs.md) hold from its first instant."""
     snapshot = plan(definition, placement, owner, name)
     cluster = Cluster.objects.create(
         owner=owner,
@@ -179,6 +182,8 @@ def launch(definition, owner, name: str, placement: dict[str, Cloud]) -> Cluster
         snapshot=snapshot,
         elastic=any(role["elastic"] for role in snapshot["roles"]),
         secret=crypto.encrypt(secrets.token_urlsafe(24)),
+        budget_per_day=budget_per_day,
+        budget_total=budget_total,
     )
     instances = [
         _new_instance(cluster, role, index) for role in snapshot["roles"] for index in range(role["count"])

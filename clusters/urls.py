@@ -5,7 +5,7 @@ from django.urls import path
 
 import portal.converters  # noqa: F401 - registers <id:...>
 from clusters.marketplace import definition_browse
-from clusters.views import clouds, definitions, elastic, launches
+from clusters.views import clouds, costs, definitions, elastic, launches
 
 app_name = "clusters"
 
@@ -35,6 +35,8 @@ urlpatterns = [
     path("clusters/<id:cluster_id>/scale/", launches.cluster_scale, name="cluster_scale"),
     path("clusters/<id:cluster_id>/terminate/", launches.cluster_terminate, name="cluster_terminate"),
     path("clusters/<id:cluster_id>/retry/", launches.cluster_retry, name="cluster_retry"),
+    path("clusters/<id:cluster_id>/budget/", costs.cluster_budget, name="cluster_budget"),
+    path("usage/", costs.usage, name="usage"),
 ]
 
 # Under /marketplace/, beside the profiles' pages (contexts.urls), in the "marketplace" namespace.

@@ -245,7 +245,14 @@ def test_options_describes_what_each_endpoint_takes_and_is_never_a_500(alice, de
         described[url] = {method: set(fields) for method, fields in answer.json().get("actions", {}).items()}
     assert {"name", "roles"} <= described["/api/v1/cluster-definitions/"]["POST"]
     assert {"name", "roles"} <= described[f"/api/v1/cluster-definitions/{definition.pk}/"]["PUT"]
-    assert described[URL]["POST"] == {"definition", "name", "cloud", "placement"}
+    assert described[URL]["POST"] == {
+        "definition",
+        "name",
+        "cloud",
+        "placement",
+        "budget_per_day",
+        "budget_total",
+    }
     assert described[f"{URL}{cluster.pk}/scale/"]["POST"] == {"role", "count"}
     assert described[f"{URL}{cluster.pk}/terminate/"]["POST"] == set()
     assert described[f"{URL}{cluster.pk}/retry/"]["POST"] == {"revision"}

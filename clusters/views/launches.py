@@ -8,11 +8,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clusters import launcher
+from clusters import costs, launcher
 from clusters.access import get_cluster_for_user, get_definition_for_user
-from clusters.forms_launches import LaunchForm, ScaleForm
+from clusters.forms_launches import BudgetForm, LaunchForm, ScaleForm
 from clusters.models import Cluster, ClusterState, Instance, InstanceState
 from clusters.models.launches import UP_STATES, summary
 from clusters.queues import unserved_queues
@@ -52,7 +53,9 @@ def cluster_launch(request, definition_id):
             ]
         else:
             try:
-                cluster = launcher.launch(definition, request.user, form.cleaned_data["name"], placement)
+                cluster = launcher.launch(
+                    definition, request.user, form.cleaned_data["name"], placement, **form.budgets()
+                )
             except launcher.LaunchError as exc:
                 problems = exc.messages
             else:
@@ -128,6 +131,10 @@ def cluster_detail(request, cluster_id):
         "retry": retry,
         "newer_revisions": any(r["latest"] for r in retry),
         "elastic": elastic_part(cluster),
+        "costs": costs.cluster_costs(cluster, timezone.now()),
+        "budget_form": BudgetForm(
+            initial={"budget_per_day": cluster.budget_per_day, "budget_total": cluster.budget_total}
+        ),
     }
     return render(request, "clusters/cluster_detail.html", context)
 
