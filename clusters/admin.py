@@ -195,10 +195,24 @@ class SizeMappingInline(admin.TabularInline):
 
 @admin.register(ServiceOffering)
 class ServiceOfferingAdmin(admin.ModelAdmin):
-    list_display = ["name", "vcpus", "ram_mb", "disk_gb", "active", "mapped_clouds"]
+    list_display = ["name", "vcpus", "ram_mb", "disk_gb", "price_per_hour", "active", "mapped_clouds"]
     list_filter = ["active"]
     search_fields = ["name", "description"]
     readonly_fields = ["suggestions"]
+    fieldsets = [
+        (None, {"fields": ["name", "description", "active"]}),
+        (
+            "Size and price",
+            {
+                "fields": ["vcpus", "ram_mb", "disk_gb", "price_per_hour"],
+                # Clusters are priced as launched (docs/costs.md): a change reaches new launches only.
+                "description": "vCPUs are the cores of core-hours. A price is per instance-hour, in the "
+                "portal's one currency; 0 leaves the offering unpriced. Clusters keep the price they "
+                "were launched with.",
+            },
+        ),
+        ("Suggestions", {"fields": ["suggestions"]}),
+    ]
     inlines = [SizeMappingInline]
     actions = ["fill_missing_mappings"]
 

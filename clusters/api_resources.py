@@ -236,7 +236,7 @@ def _check(cloud: Cloud) -> dict:
 class OfferingSerializer(serializers.ModelSerializer):
     class Meta:
         model = ServiceOffering
-        fields = ["id", "name", "vcpus", "ram_mb", "disk_gb", "description"]
+        fields = ["id", "name", "vcpus", "ram_mb", "disk_gb", "price_per_hour", "description"]
 
 
 class OfferingList(ListAPIView):

@@ -140,11 +140,27 @@ def clusters_show(api: Api, args) -> int:
         f"cluster {cluster['id']} {cluster['name']}: {cluster['state']}, {cluster.get('up')}/"
         f"{cluster.get('wanted')} instances up"
     )
+    if cluster.get("usage"):  # a portal older than costs answers without it
+        print(_usage_line(cluster["usage"]))
     for i in cluster.get("instances", []):
         addresses = ",".join(i.get("public_ips") or i.get("private_ips") or []) or "-"
         line = f"  {i['role']}-{i['index']}\t{i['state']}\t{i.get('node_id') or '-'}\t{addresses}"
         print(line + (f"\t{i['error']}" if i.get("error") else ""))
     return 0
+
+
+def _usage_line(usage: dict) -> str:
+    """One line: hours, cost so far and the rate, and the budgets when set (docs/costs.md)."""
+    line = (
+        f"usage: {usage['instance_hours']:.1f} instance-hours, {usage['core_hours']:.1f} core-hours, "
+        f"cost {usage['cost']} ({usage['hourly_rate']} an hour)"
+    )
+    budgets = [
+        f"{usage[key]} {unit}"
+        for key, unit in (("budget_per_day", "a day"), ("budget_total", "in total"))
+        if usage.get(key) is not None
+    ]
+    return line + (f"; budget {', '.join(budgets)}" if budgets else "; no budget")
 
 
 def clusters_scale(api: Api, args) -> int:

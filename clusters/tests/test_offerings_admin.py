@@ -42,7 +42,8 @@ def test_the_offering_page_edits_mappings_inline_and_shows_suggestions(root_clie
     response = root_client.post(
         f"/admin/clusters/serviceoffering/{small.pk}/change/",
         {
-            "name": "small", "vcpus": "1", "ram_mb": "2048", "disk_gb": "20", "active": "on", "description": "",
+            "name": "small", "vcpus": "1", "ram_mb": "2048", "disk_gb": "20", "price_per_hour": "0.0232",
+            "active": "on", "description": "",
             "mappings-TOTAL_FORMS": "1", "mappings-INITIAL_FORMS": "0",
             "mappings-MIN_NUM_FORMS": "0", "mappings-MAX_NUM_FORMS": "1000",
             "mappings-0-cloud": cloud.pk, "mappings-0-size_id": "t2.small",

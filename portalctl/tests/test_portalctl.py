@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from clusters.demo import register_demo_cloud
 from clusters.models import Cluster, ClusterState
 from clusters.tasks import monitor_clouds
 from clusters.tests.conftest import _moto_server, moto_ec2  # noqa: F401 - fixtures for the end-to-end test
+from clusters.tests.cost_helpers import add_instance, priced_cluster
 from clusters.tests.launch_helpers import condor_definition, moto_nodes, states
 from contexts.models import Profile
 from contexts.profiles import create_profile
@@ -117,6 +120,19 @@ def test_a_strangers_cluster_is_a_404(live_server, capsys, token):
 def test_a_refused_launch_shows_the_apis_messages(live_server, capsys, token):
     code, _, err = run(capsys, live_server, token, "clusters", "launch", "999", "--cloud", "1", "--name", "x")
     assert code == 1 and "HTTP 404" in err
+
+
+@live
+def test_show_prints_the_clusters_usage_and_budget(live_server, capsys, token, alice):
+    cluster = priced_cluster(alice, budget_per_day=Decimal("24.00"))
+    now = datetime.now(UTC)
+    add_instance(cluster, "master", now - timedelta(hours=5), now - timedelta(hours=2))
+    add_instance(cluster, "worker", now - timedelta(hours=2))
+    code, out, err = run(capsys, live_server, token, "clusters", "show", str(cluster.pk))
+    assert code == 0, err
+    assert out.splitlines()[1] == (
+        "usage: 5.0 instance-hours, 16.0 core-hours, cost 4.00 (0.5000 an hour); budget 24.00 a day"
+    )
 
 
 # ---------------------------------------------------------------------------- profiles
