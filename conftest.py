@@ -39,6 +39,11 @@ def alice_client(alice):
 
 
 @pytest.fixture
+def bob_client(bob):
+    return _client_for(bob)
+
+
+@pytest.fixture
 def root_client(django_user_model):
     """A superuser's client: the admin pages."""
     return _client_for(django_user_model.objects.create_superuser("root", "root@example.org", "pw"))

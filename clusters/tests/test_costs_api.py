@@ -8,10 +8,8 @@ from unittest.mock import patch
 
 import pytest
 
-from clusters.models import Cluster, ServiceOffering
-from clusters.providers import CloudConfig
-from clusters.tests.cost_helpers import add_instance, priced_cluster
-from clusters.tests.launch_helpers import cloud_with_offering, condor_definition
+from clusters.models import Cluster
+from clusters.tests.cost_helpers import add_known_usage, priced_cluster, priced_definition
 from clusters.tests.test_api_clusters import api_client
 
 pytestmark = pytest.mark.django_db
@@ -20,12 +18,7 @@ HOUR = timedelta(hours=1)
 
 @pytest.fixture
 def cluster(alice):
-    """A master (1.00 an hour, 4 cores) that ran 3 hours, and a worker (0.50, 2 cores) up for 2."""
-    cluster = priced_cluster(alice)
-    now = datetime.now(UTC)
-    add_instance(cluster, "master", now - 5 * HOUR, now - 2 * HOUR)
-    add_instance(cluster, "worker", now - 2 * HOUR)
-    return cluster
+    return add_known_usage(priced_cluster(alice), datetime.now(UTC))
 
 
 def test_the_cluster_detail_shows_its_usage(alice, cluster):
@@ -84,10 +77,7 @@ def test_a_stranger_can_neither_read_nor_set_the_budget(bob, cluster):
 
 @pytest.fixture
 def definition(alice):
-    config = CloudConfig(driver="ec2", credentials={"key": "k", "secret": "s"}, host="127.0.0.1", port=1)
-    cloud = cloud_with_offering(alice, config)
-    ServiceOffering.objects.filter(name="small").update(price_per_hour=Decimal("0.25"))
-    return condor_definition(alice, cloud, workers=2)
+    return priced_definition(alice)
 
 
 @patch("clusters.api_launch.unserved_queues", autospec=True, return_value=[])

@@ -6,13 +6,10 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from clusters.models import Cluster, Instance, InstanceState, ServiceOffering
-from clusters.providers import CloudConfig
-from clusters.tests.cost_helpers import add_instance, priced_cluster
-from clusters.tests.launch_helpers import cloud_with_offering, condor_definition
+from clusters.models import Cluster, Instance, InstanceState
+from clusters.tests.cost_helpers import add_instance, add_known_usage, priced_cluster, priced_definition
 
 pytestmark = pytest.mark.django_db
 HOUR = timedelta(hours=1)
@@ -23,19 +20,8 @@ def now():
 
 
 @pytest.fixture
-def bob_client(bob):
-    client = Client()
-    client.force_login(bob)
-    return client
-
-
-@pytest.fixture
 def cluster(alice):
-    """A master (1.00 an hour, 4 cores) that ran 3 hours, and a worker (0.50, 2 cores) up for 2."""
-    cluster = priced_cluster(alice)
-    add_instance(cluster, "master", now() - 5 * HOUR, now() - 2 * HOUR)
-    add_instance(cluster, "worker", now() - 2 * HOUR)
-    return cluster
+    return add_known_usage(priced_cluster(alice), datetime.now(UTC))
 
 
 def card(client, cluster) -> str:
@@ -121,11 +107,12 @@ def test_the_page_reads_the_instances_for_costs_in_one_query_however_many(alice_
         return len(captured)
 
     few = queries()
-    worker = Instance.objects.filter(cluster=cluster, role="worker").get()
+    worker = Instance.objects.filter(cluster=cluster, role="worker").first()
     Instance.objects.bulk_create(
         Instance(cluster=cluster, role="worker", index=i, cloud_id=worker.cloud_id, revision_id=worker.revision_id,
-                 name=f"demo-worker-{i}", node_id=f"i-{i}", launched_at=now() - HOUR, state=InstanceState.READY)
-        for i in range(1, 300)
+                 name=f"demo-worker-{i}", node_id=f"i-{i}", launched_at=now() - 2 * HOUR, terminated_at=now() - HOUR,
+                 state=InstanceState.TERMINATED)
+        for i in range(2, 301)
     )  # fmt: skip
     assert queries() == few
     assert 'id="usage-instance-hours">304.0<' in card(alice_client, cluster)
@@ -136,10 +123,7 @@ def test_the_page_reads_the_instances_for_costs_in_one_query_however_many(alice_
 
 @pytest.fixture
 def definition(alice):
-    config = CloudConfig(driver="ec2", credentials={"key": "k", "secret": "s"}, host="127.0.0.1", port=1)
-    cloud = cloud_with_offering(alice, config)
-    ServiceOffering.objects.filter(name="small").update(price_per_hour=Decimal("0.25"))
-    return condor_definition(alice, cloud, workers=2)
+    return priced_definition(alice)
 
 
 def launch(client, definition, **data):

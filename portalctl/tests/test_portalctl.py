@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from clusters.demo import register_demo_cloud
 from clusters.models import Cluster, ClusterState
 from clusters.tasks import monitor_clouds
 from clusters.tests.conftest import _moto_server, moto_ec2  # noqa: F401 - fixtures for the end-to-end test
-from clusters.tests.cost_helpers import add_instance, priced_cluster
+from clusters.tests.cost_helpers import add_known_usage, priced_cluster
 from clusters.tests.launch_helpers import condor_definition, moto_nodes, states
 from contexts.models import Profile
 from contexts.profiles import create_profile
@@ -124,10 +124,7 @@ def test_a_refused_launch_shows_the_apis_messages(live_server, capsys, token):
 
 @live
 def test_show_prints_the_clusters_usage_and_budget(live_server, capsys, token, alice):
-    cluster = priced_cluster(alice, budget_per_day=Decimal("24.00"))
-    now = datetime.now(UTC)
-    add_instance(cluster, "master", now - timedelta(hours=5), now - timedelta(hours=2))
-    add_instance(cluster, "worker", now - timedelta(hours=2))
+    cluster = add_known_usage(priced_cluster(alice, budget_per_day=Decimal("24.00")), datetime.now(UTC))
     code, out, err = run(capsys, live_server, token, "clusters", "show", str(cluster.pk))
     assert code == 0, err
     assert out.splitlines()[1] == (
