@@ -35,7 +35,7 @@ def test_the_cluster_page_shows_hours_cost_and_rate(alice_client, cluster):
     assert 'id="usage-instance-hours">5.0<' in shown
     assert 'id="usage-core-hours">16.0<' in shown
     assert 'id="usage-cost">4.00<' in shown
-    assert 'id="usage-rate">0.50 an hour<' in shown
+    assert 'id="usage-rate">0.5000 an hour<' in shown
     assert "usage-budget" not in shown and "Clear budget" not in shown
 
 
