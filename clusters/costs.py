@@ -8,9 +8,10 @@ its role had in the launch snapshot (a later change of an offering changes no bi
 made before prices existed count 0. Sums are exact Decimals; money is rounded to cents only where
 it is shown.
 
-Every function reads a cluster's instances in one query (of the few columns costs need); the pure
-`*_of` functions take anything with those attributes, so a caller that loaded the instances
-already (the API's cluster detail) reads them no second time.
+A cluster's functions read its instances in one query, of the few columns costs need (the usage
+per month reads the user's clusters, then their instances); the pure `*_of` functions take
+anything with those attributes, so a caller that loaded the instances already (the API's cluster
+detail) reads them no second time.
 """
 
 from __future__ import annotations
