@@ -109,6 +109,9 @@ def test_it_drains_workers_idle_long_enough_longest_first_down_to_min():
         drain=("worker-7", "worker-8", "worker-3"),
         reason="drain worker-7 (idle 12 min), worker-8 (idle 10 min), worker-3 (idle 10 min): no idle jobs",
     )
+    # With min 0, worker-9 stays all the same: it has not been idle long enough.
+    policy = Policy(0, 20, jobs_per_worker=1, idle_seconds=600, cooldown_seconds=0, drain_deadline_seconds=60)
+    assert decide(policy, signals, ago(10), live, NOW).drain == ("worker-7", "worker-8", "worker-3")
     # With min 2, worker-3 (the shortest idle of the three) stays.
     policy = Policy(2, 20, jobs_per_worker=1, idle_seconds=600, cooldown_seconds=0, drain_deadline_seconds=60)
     assert decide(policy, signals, ago(10), live, NOW).drain == ("worker-7", "worker-8")
@@ -267,7 +270,9 @@ class Situation:
         return self.last_change is not None and NOW - self.last_change < cooldown
 
     def listed(self, name):
-        return [s for s in (self.signals.workers if self.signals else ()) if s.name == name]
+        """The report's entries for a worker: by short host name, case-insensitively."""
+        listed = self.signals.workers if self.signals else ()
+        return [s for s in listed if s.name.split(".")[0].lower() == name.lower()]
 
 
 def situation(policy, workers, report, ages, missing, room):
