@@ -65,7 +65,7 @@ def celery_worker_process(tmp_path_factory, django_db_setup):
     import sys
     from pathlib import Path
 
-    from portal.testing.waits import wait_until_worker_answers
+    from portal.testing.waits import stop, wait_until_worker_answers
 
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     name = f"test-worker-{os.getpid()}@localhost"
@@ -87,11 +87,7 @@ def celery_worker_process(tmp_path_factory, django_db_setup):
         wait_until_worker_answers(process, name, log=log_path)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 def _database_url(database: dict) -> str:

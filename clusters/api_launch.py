@@ -41,7 +41,7 @@ from clusters.models import (
     Role,
 )
 from clusters.models.definitions import role_name_validator
-from clusters.models.launches import summary
+from clusters.models.launches import UP_STATES, summary
 from clusters.queues import unserved_queues
 from contexts.models import Visibility
 from portal.api import error_messages, invalid
@@ -300,6 +300,9 @@ def instance_json(instance) -> dict:
         "private_ips": instance.private_ips,
         "error": instance.last_error,
         "checkin_status": instance.checkin_status,
+        # An elastic role's worker, or one of a scale-down, being drained before it ends (docs/elastic.md).
+        "draining": instance.drain_requested_at is not None and instance.state in UP_STATES,
+        "end_reason": instance.end_reason,
     }
 
 
@@ -332,6 +335,8 @@ def cluster_json(cluster: Cluster, *, detail=True) -> dict:
                     "offering",
                     "size_id",
                     "image",
+                    "elastic",
+                    "spot",
                 )
             }
             for role in cluster.snapshot["roles"]

@@ -346,6 +346,8 @@ def _state_from_counts(cluster: Cluster) -> str:
 
 
 def scale(cluster: Cluster, role_name: str, count: int) -> None:
+    """Set a role's size. Workers the head reports in its queue are drained first and end once
+    drained (clusters.elastic.scaler); the others stop at once, the newest first."""
     role = cluster.role(role_name)
     if count < (role.get("min") or 0) or (role.get("max") is not None and count > role["max"]):
         raise LaunchError(
@@ -361,13 +363,18 @@ def scale(cluster: Cluster, role_name: str, count: int) -> None:
         if locked.is_ending:
             raise LaunchError(["the cluster is being terminated"])
         live = list(
-            cluster.instances.select_for_update().filter(role=role_name, state__in=LIVE_STATES).order_by("pk")
+            cluster.instances.select_for_update()
+            .filter(role=role_name, state__in=LIVE_STATES, drain_requested_at__isnull=True)
+            .order_by("pk")
         )
         live.sort(key=lambda i: -i.index)  # locked by id, as every writer locks them; newest first
         if count > len(live):
             add_instances(cluster, role, count - len(live))
         elif count < len(live):
-            stop_instances(cluster, live[: len(live) - count])  # newest first
+            _scale_down(cluster, live, len(live) - count)
+        if role.get("elastic"):  # the policy's cool-down starts from a person's change too
+            locked.scaled_at[role_name] = timezone.now().isoformat()
+            locked.save(update_fields=["scaled_at", "updated"])
         event(cluster, f"role {role_name} scaled from {len(live)} to {count}")
         transaction.on_commit(lambda: advance_later(cluster.pk))
 
@@ -378,6 +385,25 @@ def add_instances(cluster: Cluster, role: dict, count: int) -> list[Instance]:
     top = cluster.instances.filter(role=role["name"]).aggregate(m=Max("index"))["m"]
     start = -1 if top is None else top
     return Instance.objects.bulk_create([_new_instance(cluster, role, start + 1 + i) for i in range(count)])
+
+
+def _scale_down(cluster: Cluster, live: list[Instance], fewer: int) -> None:
+    """Take `fewer` of the `live` instances (locked, newest first) out of the role: those the head
+    reports as workers are drained (the idle ones first), the others stop."""
+    from clusters.elastic.scaler import queued_workers  # the elastic package builds on the launcher
+
+    queued = queued_workers(cluster)
+    if not queued:
+        stop_instances(cluster, live[:fewer])
+        return
+    state = {i.pk: queued.get(i.name.lower()) for i in live}  # the head's names, matched as decide does
+    order = sorted(live, key=lambda i: (state[i.pk] is not None, state[i.pk] != "idle"))
+    chosen = order[:fewer]
+    stop_instances(cluster, [i for i in chosen if state[i.pk] is None])
+    draining = [i.pk for i in chosen if state[i.pk] is not None]
+    Instance.objects.filter(pk__in=draining).update(drain_requested_at=timezone.now())
+    if draining:
+        event(cluster, f"draining {len(draining)} worker(s) before they end")
 
 
 def terminate(cluster: Cluster) -> None:

@@ -11,7 +11,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from clusters import clouds, launcher, recording
 from clusters.cloudside_check import cloud_check
-from clusters.elastic import history
+from clusters.elastic import history, scaler
 from clusters.models import CheckState, Cloud
 from clusters.queues import send_to_cloud_queue
 
@@ -110,3 +110,9 @@ def monitor_clouds() -> int:
 def prune_queue_samples() -> int:
     """Run hourly by Celery beat (CELERY_BEAT_SCHEDULE): delete the queue samples older than a week."""
     return history.prune_samples(timezone.now())
+
+
+@shared_task(name="clusters.elastic_tick")
+def elastic_tick() -> int:
+    """Run by Celery beat every ELASTIC_INTERVAL seconds: the elastic policy applied to each cluster."""
+    return scaler.tick()

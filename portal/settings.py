@@ -227,6 +227,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-pairings": {"task": "contexts.purge_pairings", "schedule": 3600.0},
     "prune-queue-samples": {"task": "clusters.prune_queue_samples", "schedule": 3600.0},
+    "elastic-clusters": {
+        "task": "clusters.elastic_tick",
+        "schedule": env.float("ELASTIC_INTERVAL", default=15.0),
+    },
 }
 # How often a cluster's head reports its queue (its reporter's period, docs/elastic.md): a report
 # older than three periods is stale and freezes the elastic roles' size.

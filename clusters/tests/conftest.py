@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from clusters.providers import CloudConfig
-from portal.testing.waits import DEADLINE, serves, wait_until_started
+from portal.testing.waits import DEADLINE, serves, stop, wait_until_started
 
 LOCALHOST = "127.0.0.1"
 
@@ -147,12 +147,7 @@ def _mimic_port(tmp_path_factory):
                "parameters": {"code": 401, "message": "Unable to authenticate user with credentials provided."}})  # fmt: skip
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, grace=10)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from clusters import launcher
 from clusters.tasks import monitor_clouds
 from clusters.tests.launch_helpers import cloud_with_offering, condor_definition
+from portal.testing.browser import until
 from portal.testing.waits import DEADLINE
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -52,8 +53,8 @@ def test_the_cluster_page_shows_the_instances_coming_up_without_a_reload(
             "return window.notReloaded;"
         )
 
-    WebDriverWait(browser, 120, poll_frequency=1).until(all_running)
-    assert "live-worker-2" in browser.find_element(By.ID, "instances").text
+    until(browser, all_running, timeout=120, every=1)
+    until(browser, lambda b: "live-worker-2" in b.find_element(By.ID, "instances").text)
 
 
 def test_the_live_part_waits_while_a_count_is_typed_and_terminate_asks_first(

@@ -5,12 +5,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from clusters.models import ClusterEvent
 from clusters.tests.queue_sample_helpers import add_sample, elastic_cluster
-from portal.testing.browser import fits_the_screen
-from portal.testing.waits import DEADLINE
+from portal.testing.browser import fits_the_screen, until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 EVENT = "+5 workers: 212 idle jobs, 0 idle workers"
@@ -60,7 +58,7 @@ def test_the_chart_and_the_events_follow_new_reports_without_a_reload(browser, l
             and EVENT in driver.find_element(By.ID, "events").text
         )
 
-    WebDriverWait(browser, DEADLINE, poll_frequency=0.5).until(updated)
+    until(browser, updated)
     assert browser.execute_script("return window.notReloaded;")
     chart = browser.find_element(By.CSS_SELECTOR, "svg.queue-chart")
     assert "workers between 0 and 5" in chart.find_element(By.TAG_NAME, "desc").get_attribute("textContent")

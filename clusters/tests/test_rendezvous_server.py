@@ -2,66 +2,27 @@
 hundreds of instances waiting for a key do not slow the pages down, and all of them get the value
 as soon as it is written (docs/instance-api.md)."""
 
-import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor, wait
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from clusters.instance_auth import new_instance_token
 from clusters.models import Instance, InstanceState
-from clusters.tests.conftest import free_port
 from clusters.tests.instance_helpers import make_cluster, make_instance
-from conftest import _database_url
-from portal.testing.waits import serves, wait_until_started
+from clusters.tests.process_helpers import web_server
 
-ROOT = Path(__file__).resolve().parents[2]
 WAITERS = 200
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def server_command(port: int) -> list[str]:
-    """What scripts/run.sh runs, on another port."""
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--config",
-        "portal/gunicorn.conf.py",
-        "--bind",
-        f"127.0.0.1:{port}",
-    ]
 
 
 @pytest.fixture(scope="module")
 def portal(django_db_setup, tmp_path_factory):
     """The portal's server on the test database; its URL."""
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("server") / "server.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.testing.settings",
-        "DATABASE_URL": _database_url(settings.DATABASES["default"]),
-    }
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(server_command(port), cwd=ROOT, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_started(process, serves(url + "/"), what="the server", log=log_path)
+    with web_server(tmp_path_factory.mktemp("server")) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def fetch(url: str, token: str | None = None, method: str = "GET", data: bytes | None = None, timeout=5):

@@ -30,6 +30,8 @@ INSTANCE_COLUMNS = (
     "private_ips",
     "public_ips",
     "node_id",
+    "drain_requested_at",
+    "end_reason",
     "cloud__name",
 )
 

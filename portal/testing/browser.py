@@ -1,6 +1,7 @@
 """Small steps for the Selenium tests, as a person does them in Chromium (see conftest's
 `browser` fixture): find a visible field, type, choose, click what can be clicked."""
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -44,3 +45,11 @@ def log_in(browser, site_url, username, password):
     fill(browser, "password", password)
     click(browser, "//main//button[@type='submit']")
     WebDriverWait(browser, DEADLINE).until(seen.url_changes(site_url + "/accounts/login/"))
+
+
+def until(browser, condition, timeout: float = DEADLINE, every: float = 0.5):
+    """WebDriverWait for a page with live parts: an element htmx swapped out between being found and
+    being read is found again at the next poll instead of failing the test."""
+    waiting = WebDriverWait(browser, timeout, poll_frequency=every,
+                            ignored_exceptions=(StaleElementReferenceException,))  # fmt: skip
+    return waiting.until(condition)

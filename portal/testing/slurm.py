@@ -33,6 +33,7 @@ import yaml
 
 from contexts.render import render
 from contexts.templating import parse_variables
+from portal.testing.waits import stop
 
 MARKER = "CONTEXT_PORTAL_SLURM_TEST"
 CLUSTER = "demo"
@@ -190,13 +191,7 @@ class RealSlurm:
                 ["scancel", "--full", "--quiet", "--user=root"], env=self.env, timeout=30, check=False
             )
         for process in reversed(self.processes):
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop(process)
         for pid in marked_processes(str(self.directory)):
             with contextlib.suppress(ProcessLookupError):  # ended meanwhile
                 os.kill(pid, signal.SIGKILL)

@@ -93,3 +93,16 @@ def wait_until_worker_answers(
         return bool(app.control.ping(destination=[name], timeout=1.0))  # returns on the answer
 
     wait_until_started(process, answers, what=what, log=log, timeout=timeout, every=0)
+
+
+def stop(process: subprocess.Popen, grace: float = 15.0) -> None:
+    """Stop a process a test started: SIGTERM, then SIGKILL if it is still there after `grace`
+    seconds (a worker finishing its task, a server its requests)."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
