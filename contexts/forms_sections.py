@@ -210,7 +210,9 @@ class CvmfsForm(SectionForm):
         label="CernVM: grow the root partition to the whole disk", required=False
     )
     cvmfs_branch = optional("CernVM: system repository", "e.g. cernvm-prod.cern.ch")
-    cvmfs_server = line_list("CernVM: system repository servers", "Stratum-1 host names, one per line", rows=2)
+    cvmfs_server = line_list(
+        "CernVM: system repository servers", "Stratum-1 host names, one per line", rows=2
+    )
     cvmfs_tag = optional("CernVM: system snapshot", "e.g. cernvm-system-4.7.1.0")
 
     _UCERNVM = ("resize_rootfs", "cvmfs_branch", "cvmfs_server", "cvmfs_tag")
@@ -231,7 +233,9 @@ class CvmfsForm(SectionForm):
 
     def to_document(self, stored):
         data = self.cleaned_data
-        ucernvm = compact({**{k: data[k] for k in self._UCERNVM}, "cvmfs_server": words(data["cvmfs_server"])})
+        ucernvm = compact(
+            {**{k: data[k] for k in self._UCERNVM}, "cvmfs_server": words(data["cvmfs_server"])}
+        )
         plain = {k: v for k, v in data.items() if k not in self._UCERNVM}
         return compact({**plain, "repositories": words(data["repositories"]), "ucernvm": ucernvm})
 

@@ -135,7 +135,9 @@ def _section(name: str, pairs: list) -> str:
 
 def _sh_part(ctx: Context, cvmfs: dict, env: dict, plain_env: dict) -> str:
     doc = ctx.document
-    cvmfs_files = [f for repo in cvmfs.get("extra_repositories", []) for f in cvmfs_extra_repository_files(repo)]
+    cvmfs_files = [
+        f for repo in cvmfs.get("extra_repositories", []) for f in cvmfs_extra_repository_files(repo)
+    ]
     if "quota_mb" in cvmfs:
         cvmfs_files.append(File(CVMFS_QUOTA_FILE, f"CVMFS_QUOTA_LIMIT={cvmfs['quota_mb']}\n"))
     plan = merge_plans(
