@@ -205,18 +205,39 @@ class CvmfsForm(SectionForm):
     quota_mb = forms.IntegerField(
         label="Cache quota (MB)", required=False, min_value=100, max_value=10_000_000
     )
+    # CernVM's boot loader (`cvmfs.ucernvm`): only the amiconfig format carries these.
+    resize_rootfs = forms.BooleanField(
+        label="CernVM: grow the root partition to the whole disk", required=False
+    )
+    cvmfs_branch = optional("CernVM: system repository", "e.g. cernvm-prod.cern.ch")
+    cvmfs_server = line_list(
+        "CernVM: system repository servers", "Stratum-1 host names, one per line", rows=2
+    )
+    cvmfs_tag = optional("CernVM: system snapshot", "e.g. cernvm-system-4.7.1.0")
+
+    _UCERNVM = ("resize_rootfs", "cvmfs_branch", "cvmfs_server", "cvmfs_tag")
 
     @staticmethod
     def initial(doc):
         cvmfs = doc.get("cvmfs") or {}
+        ucernvm = cvmfs.get("ucernvm") or {}
         return {
             "repositories": joined(cvmfs.get("repositories")),
             "http_proxy": cvmfs.get("http_proxy", ""),
             "quota_mb": cvmfs.get("quota_mb"),
+            "resize_rootfs": bool(ucernvm.get("resize_rootfs")),
+            "cvmfs_branch": ucernvm.get("cvmfs_branch", ""),
+            "cvmfs_server": joined(ucernvm.get("cvmfs_server")),
+            "cvmfs_tag": ucernvm.get("cvmfs_tag", ""),
         }
 
     def to_document(self, stored):
-        return compact({**self.cleaned_data, "repositories": words(self.cleaned_data["repositories"])})
+        data = self.cleaned_data
+        ucernvm = compact(
+            {**{k: data[k] for k in self._UCERNVM}, "cvmfs_server": words(data["cvmfs_server"])}
+        )
+        plain = {k: v for k, v in data.items() if k not in self._UCERNVM}
+        return compact({**plain, "repositories": words(data["repositories"]), "ucernvm": ucernvm})
 
 
 class ExtraRepositoryForm(SectionForm):

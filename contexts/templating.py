@@ -195,6 +195,22 @@ def preview_variables(document: Any, portal_url: str) -> dict[str, str]:
     return dotted
 
 
+def with_preview_defaults(pairs: list[str], document: Any, portal_url: str) -> dict[str, str]:
+    """The dotted `key=value` pairs given, completed with `preview_variables`' defaults.
+
+    A variable not given takes its default; giving any `roles.<name>.` key replaces the default
+    of that role (its address and addresses go together).
+    """
+    given = dict(_split_pair(pair) for pair in pairs)
+    given_roles = {key.split(".")[1] for key in given if key.startswith("roles.") and key.count(".") >= 2}
+    defaults = {
+        key: value
+        for key, value in preview_variables(document, portal_url).items()
+        if key not in given and not (key.startswith("roles.") and key.split(".")[1] in given_roles)
+    }
+    return {**defaults, **given}
+
+
 _ROLE_REFERENCE = re.compile(r"roles(?:\.|\[['\"])([A-Za-z_][A-Za-z0-9_]*)")
 
 

@@ -10,10 +10,13 @@
 #    - a shell script (the `shell` format) is run with sh;
 #    - cloud-init user-data is put in the NoCloud seed (/var/lib/cloud/seed/nocloud/) and
 #      cloud-init runs again from scratch (`cloud-init clean`, then its stages);
-#    - amiconfig user-data is only written: CernVM's amiconfig reads it at the next boot.
+#    - amiconfig user-data (CernVM) goes where CernVM's amiconfig.sh looks first,
+#      /var/lib/amiconfig-online/2007-12-15/user-data, and `amiconfig.sh user --force` applies
+#      it now (its sh part and its plugins); later boots find it there too.
 #    Applying needs root; without it the file is written and the script says so.
 #
-# Needs only a POSIX sh and curl. PAIR_POLL_SECONDS sets the polling interval (default 3).
+# Needs only a POSIX sh and curl. PAIR_POLL_SECONDS sets the polling interval (default 3);
+# AMICONFIG_ONLINE_DIR and AMICONFIG_SH name the amiconfig paths on an image that moved them.
 
 set -eu
 
@@ -128,6 +131,23 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
+# amiconfig user-data starts with `#!` too when it has an sh part: its [amiconfig] section tells.
+if [ "$FORMAT" = amiconfig ] || grep -qx '\[amiconfig\]' "$OUT"; then
+    AMI_DIR="${AMICONFIG_ONLINE_DIR:-/var/lib/amiconfig-online/2007-12-15}"
+    AMI_SH="${AMICONFIG_SH:-/usr/sbin/amiconfig.sh}"
+    if [ ! -x "$AMI_SH" ]; then
+        echo "Not applied: $AMI_SH is missing, so this is no CernVM image (pair again with --format shell)." >&2
+        exit 1
+    fi
+    mkdir -p "$AMI_DIR"
+    cp "$OUT" "$AMI_DIR/user-data"
+    echo "Applying with amiconfig ($AMI_DIR/user-data)..."
+    # amiconfig.sh takes a context URL from the environment before looking in $AMI_DIR.
+    (unset AMICONFIG_CONTEXT_URL AMICONFIG_LOCAL_USER_DATA && exec "$AMI_SH" user --force)
+    echo "Applied."
+    exit 0
+fi
+
 FIRST=$(sed -n 1p "$OUT")
 case "$FIRST" in
     "#!"*)
@@ -151,5 +171,6 @@ case "$FIRST" in
         cloud-init modules --mode final
         echo "Applied." ;;
     *)
-        echo "Written, not applied: amiconfig applies $OUT at the next boot of a CernVM image." ;;
+        echo "Written, not applied: $OUT is neither a script nor cloud-init or amiconfig user-data." >&2
+        exit 1 ;;
 esac

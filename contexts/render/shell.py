@@ -149,21 +149,28 @@ def build(ctx: Context) -> bytes:
     return "\n".join([head, *sections]).encode()
 
 
-def with_checkin(sections: list[str], checkin: portal_checkin.Checkin) -> list[str]:
+def with_checkin(sections: list[str], checkin: portal_checkin.Checkin, *, encoded: bool = False) -> list[str]:
     """The sections between a check-in prologue (helper, `booted`) and epilogue (`ready`/`failed`).
 
     Each section first names itself in `cp_step`, so a command that stops the script (`set -e`)
-    is reported as a failure of that section by the EXIT trap.
+    is reported as a failure of that section by the EXIT trap. `encoded` writes the helper
+    base64-encoded, on one line, as every file of amiconfig's sh part.
     """
     helper = portal_checkin.HELPER_PATH
     token_file, helper_file = checkin.files()
-    # A quoted here-document keeps the helper readable; its text is fixed and never holds the
-    # delimiter line (the URL in it has no line break).
-    delimiter = "PORTAL_INSTANCE_HELPER"
+    if encoded:
+        install_helper = [write_file(helper_file, encoded=True)]
+    else:
+        # A quoted here-document keeps the helper readable; its text is fixed and never holds
+        # the delimiter line (the URL in it has no line break).
+        delimiter = "PORTAL_INSTANCE_HELPER"
+        install_helper = [
+            f"cp_write {quote(helper)} {helper_file.mode} root:root <<'{delimiter}'",
+            helper_file.content + delimiter,
+        ]
     prologue = [
         write_file(token_file),
-        f"cp_write {quote(helper)} {helper_file.mode} root:root <<'{delimiter}'",
-        helper_file.content + delimiter,
+        *install_helper,
         "cp_failed=",
         "cp_step=start",
         "# cp_failure also remembers what failed, for the check-in at the end.",
@@ -283,21 +290,25 @@ def root_section(ctx: Context) -> str:
     return _section("Root", lines)
 
 
-def packages_section(packages: list[str], upgrade: bool) -> str:
-    lines = ["cp_upgrade"] if upgrade else []
+def packages_section(packages: list[str], upgrade: bool, *, keep_going: bool = False) -> str:
+    """`keep_going`: a failed install is reported (and checked in as `failed`) and the rest goes
+    on, instead of stopping the script there."""
+    prefix = "cp_as packages " if keep_going else ""
+    lines = [f"{prefix}cp_upgrade"] if upgrade else []
     unique = list(dict.fromkeys(packages))
     if unique:
-        lines.append("cp_install " + " ".join(quote(p) for p in unique))
+        lines.append(f"{prefix}cp_install " + " ".join(quote(p) for p in unique))
     return _section("Packages", lines)
 
 
-def files_section(files: list[File]) -> str:
-    return _section("Files", [write_file(f) for f in files])
+def files_section(files: list[File], *, encoded: bool = False) -> str:
+    return _section("Files", [write_file(f, encoded=encoded) for f in files])
 
 
-def write_file(file: File) -> str:
+def write_file(file: File, *, encoded: bool = False) -> str:
+    """The line writing `file`; its content base64-encoded when secret, binary or `encoded`."""
     target = f"cp_write {quote(file.path)} {file.mode} {quote(file.owner)}"
-    if file.secret or needs_binary_encoding(file.content):
+    if encoded or file.secret or needs_binary_encoding(file.content):
         return f"printf '%s' {quote(b64(file.content))} | base64 -d | {target}"
     return f"printf '%s' {quote(file.content)} | {target}"
 
@@ -306,23 +317,24 @@ def commands_section(commands: list[list[str]]) -> str:
     return _section("Services", [f"cp_as {quote(command_label(argv))} {command(argv)}" for argv in commands])
 
 
-def scripts_section(scripts: list[dict]) -> str:
+def scripts_section(scripts: list[dict], *, encoded: bool = False) -> str:
     lines = []
     every_boot = []
     for index, script in enumerate(scripts):
         name = script_file_name(index, script)
         if run_once(script):
             path = script_path(index, script)
-            lines += [write_file(File(path, script_text(script), mode="0700")), f"cp_once {quote(path)}"]
+            script_file = File(path, script_text(script), mode="0700")
+            lines += [write_file(script_file, encoded=encoded), f"cp_once {quote(path)}"]
         else:
             every_boot.append(File(f"{BOOT_DIR}/{name}", script_text(script), mode="0755"))
     if every_boot:
-        lines += [write_file(f) for f in every_boot]
-        lines += _boot_hook()
+        lines += [write_file(f, encoded=encoded) for f in every_boot]
+        lines += _boot_hook(encoded)
     return _section("Scripts, in the profile's order", lines)
 
 
-def _boot_hook() -> list[str]:
+def _boot_hook(encoded: bool) -> list[str]:
     runner = (
         "#!/bin/sh\n# Context Portal: the profile's every-boot scripts, in order.\n"
         f"for script in {BOOT_DIR}/*; do\n"
@@ -335,14 +347,16 @@ def _boot_hook() -> list[str]:
         "Wants=network-online.target\nAfter=network-online.target\n\n"
         f"[Service]\nType=oneshot\nExecStart={BOOT_RUNNER}\n\n[Install]\nWantedBy=multi-user.target\n"
     )
+    # `\043` is '#': amiconfig.sh edits any user-data line holding "#!" and a later space.
+    shebang = "\\043!/bin/sh" if encoded else "#!/bin/sh"
     return [
-        write_file(File(BOOT_RUNNER, runner, mode="0755")),
+        write_file(File(BOOT_RUNNER, runner, mode="0755"), encoded=encoded),
         "if command -v systemctl >/dev/null 2>&1; then",
-        "\t" + write_file(File(BOOT_UNIT, unit)),
+        "\t" + write_file(File(BOOT_UNIT, unit), encoded=encoded),
         "\tsystemctl daemon-reload",
         "\tsystemctl enable context-portal-boot.service",
         "else",
-        "\t[ -e /etc/rc.local ] || printf '#!/bin/sh\\n' >/etc/rc.local",
+        f"\t[ -e /etc/rc.local ] || printf '{shebang}\\n' >/etc/rc.local",
         f"\tgrep -qx {BOOT_RUNNER} /etc/rc.local || printf '%s\\n' {BOOT_RUNNER} >>/etc/rc.local",
         "\tchmod 0755 /etc/rc.local",
         "fi",

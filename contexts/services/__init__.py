@@ -46,11 +46,13 @@ def native(ctx: Context, fmt: str) -> list:
 
 def amiconfig_sections(ctx: Context) -> list[tuple[str, list]]:
     """(plugin, key=value pairs) of the amiconfig plugins of the document's services."""
-    return [
+    sections = [
         (service.name, service.amiconfig(config))
         for service, config in used(ctx.document)
         if service.amiconfig
     ]
+    # A service's plugin may not fit its settings (None): the sh part's plan then does it all.
+    return [(name, pairs) for name, pairs in sections if pairs is not None]
 
 
 def problems(document: dict) -> list[str]:

@@ -34,8 +34,9 @@ class Service:
     # Format -> that format's own rendering, used there instead of the plan
     # ("cloud-init": cloud-config keys for cloud-init's own modules).
     native: Mapping[str, Callable[[dict], Any]] = field(default_factory=dict)
-    # The key=value pairs of amiconfig's plugin named like the service; the sh part still runs the plan.
-    amiconfig: Callable[[dict], list[tuple[str, Any]]] | None = None
+    # The key=value pairs of amiconfig's plugin named like the service (None: no plugin section for
+    # these settings); the sh part still runs the plan.
+    amiconfig: Callable[[dict], list[tuple[str, Any]] | None] | None = None
     secrets: tuple[Secret, ...] = ()
     # Problems the schema cannot say, each message starting with its path.
     problems: Callable[[dict], list[str]] | None = None

@@ -115,8 +115,14 @@ def plan(ctx: Context, condor: dict) -> Plan:
     return merge_plans(condor_plan, reporter_plan(ctx, "condor", COLLECTOR))
 
 
-def amiconfig_pairs(condor: dict) -> list:
-    pairs = [("condor_master", condor.get("master")), ("uid_domain", condor.get("uid_domain"))]
+def amiconfig_pairs(condor: dict) -> list | None:
+    """CernVM's condor plugin knows two roles: a worker (`condor_master` given) and the central
+    manager (no `condor_master`); it writes condor_config.local, which HTCondor reads after
+    config.d. A submit node has no plugin section, so the plugin cannot make it a worker."""
+    if condor["role"] == "submit":
+        return None
+    master = condor.get("master") if condor["role"] == "worker" else None
+    pairs = [("condor_master", master), ("uid_domain", condor.get("uid_domain"))]
     if condor.get("port_range"):
         pairs += [("lowport", condor["port_range"]["low"]), ("highport", condor["port_range"]["high"])]
     return pairs

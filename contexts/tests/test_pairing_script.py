@@ -32,9 +32,10 @@ def fetch_script(live_server, tmp_path):
 class ScriptRun:
     """`sh pair.sh` as a VM runs it, its output read line by line as it goes."""
 
-    def __init__(self, script, live_server, out, *args):
-        env = {**os.environ, "PAIR_POLL_SECONDS": "0.2"}
-        command = ["sh", str(script), live_server.url, "--out", str(out), "--no-apply", *args]
+    def __init__(self, script, live_server, out, *args, apply=False, env=None):
+        env = {**os.environ, "PAIR_POLL_SECONDS": "0.2", **(env or {})}
+        no_apply = [] if apply else ["--no-apply"]
+        command = ["/bin/sh", str(script), live_server.url, "--out", str(out), *no_apply, *args]
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
         )
@@ -121,3 +122,53 @@ def test_an_unreachable_portal_is_a_clear_error(tmp_path):
     )
     assert result.returncode == 1
     assert "cannot reach the portal at http://127.0.0.1:9" in result.stderr
+
+
+# CernVM's amiconfig.sh, standing in: it records how it was called and what it found where
+# CernVM's copy looks first (`RetrieveUserDataCvmOnline`), and whether a context URL was set.
+FAKE_AMICONFIG_SH = """#!/bin/sh
+printf '%s\\n' "$*" >"$FAKE_LOG"
+printf 'url=%s\\n' "${AMICONFIG_CONTEXT_URL:-}" >>"$FAKE_LOG"
+cp "$AMICONFIG_ONLINE_DIR/user-data" "$FAKE_LOG.user-data"
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="pair.sh applies user-data as root only")
+@pytest.mark.django_db(transaction=True)
+def test_amiconfig_user_data_goes_where_cernvm_reads_it_and_amiconfig_applies_it_now(
+    live_server, alice, alice_client, tmp_path
+):
+    profile = make_profile(alice)
+    script = fetch_script(live_server, tmp_path)
+    fake = tmp_path / "amiconfig.sh"
+    fake.write_text(FAKE_AMICONFIG_SH)
+    fake.chmod(0o755)
+    online = tmp_path / "amiconfig-online" / "2007-12-15"
+    log = tmp_path / "amiconfig.log"
+    # pair.sh runs shell user-data with `sh` from PATH: a stand-in makes sure that a pair.sh
+    # mistaking this user-data for a shell script never runs it on this machine.
+    guard = tmp_path / "bin"
+    guard.mkdir()
+    (guard / "sh").write_text('#!/bin/sh\necho "ran as a shell script: $*" >>"$FAKE_LOG"\n')
+    (guard / "sh").chmod(0o755)
+    env = {
+        "AMICONFIG_SH": str(fake),
+        "AMICONFIG_ONLINE_DIR": str(online),
+        "FAKE_LOG": str(log),
+        "AMICONFIG_CONTEXT_URL": "http://169.254.169.254/2007-12-15/",
+        "PATH": f"{guard}:{os.environ['PATH']}",
+    }
+    vm = ScriptRun(script, live_server, tmp_path / "user-data", "--format", "amiconfig", apply=True, env=env)
+    pin = vm.pin()
+    alice_client.post("/pair/", {"pin": pin, "profile": profile.pk, "format": ""})
+
+    status, stdout, stderr = vm.finish()
+    assert status == 0, stderr
+    pairing = PairingRequest.objects.get(pin=pin)
+    expected = render_revision(profile.latest, paired_variables(pairing), "amiconfig")
+    assert expected.startswith(b"#!/bin/sh\n"), "the profile's user-data has an sh part, as most do"
+    assert (online / "user-data").read_bytes() == expected
+    assert oct((online / "user-data").stat().st_mode & 0o777) == "0o600"
+    assert log.read_text() == "user --force\nurl=\n"
+    assert (tmp_path / "amiconfig.log.user-data").read_bytes() == expected
+    assert "Applied." in stdout

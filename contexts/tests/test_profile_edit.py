@@ -219,3 +219,37 @@ def test_saving_without_a_change_makes_no_revision(alice_client, alice):
     response = _edit(alice_client, profile)
     assert response.status_code == 302
     assert profile.revisions.count() == 1
+
+
+@pytest.mark.django_db
+def test_it_sets_cernvms_boot_loader_settings_and_shows_them_back(alice_client, alice):
+    profile = make_profile(alice)
+    _edit(
+        alice_client,
+        profile,
+        **{
+            "cvmfs-resize_rootfs": "on",
+            "cvmfs-cvmfs_branch": "cernvm-prod.cern.ch",
+            "cvmfs-cvmfs_server": "hepvm.cern.ch\ns1.example.org:8000",
+            "cvmfs-cvmfs_tag": "cernvm-system-4.7.1.0",
+        },
+    )
+    profile.refresh_from_db()
+    assert plain_document(profile.latest)["cvmfs"]["ucernvm"] == {
+        "resize_rootfs": True,
+        "cvmfs_branch": "cernvm-prod.cern.ch",
+        "cvmfs_server": ["hepvm.cern.ch", "s1.example.org:8000"],
+        "cvmfs_tag": "cernvm-system-4.7.1.0",
+    }
+    page = alice_client.get(f"/profiles/{profile.pk}/edit/").content.decode()
+    assert 'value="cernvm-system-4.7.1.0"' in page and "s1.example.org:8000</textarea>" in page
+
+
+@pytest.mark.django_db
+def test_a_bad_boot_loader_server_is_a_clear_message(alice_client, alice):
+    profile = make_profile(alice)
+    response = _edit(alice_client, profile, **{"cvmfs-cvmfs_server": "hepvm.cern.ch; reboot"})
+    assert response.status_code == 200
+    assert "cvmfs.ucernvm.cvmfs_server" in response.content.decode()
+    profile.refresh_from_db()
+    assert profile.latest.number == 1

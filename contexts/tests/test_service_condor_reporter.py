@@ -15,7 +15,7 @@ import yaml
 
 from clusters.elastic import condor, signals
 from contexts.render import FORMATS
-from contexts.render.common import quote
+from contexts.render.common import b64, quote
 from contexts.services.condor import COLLECTOR
 from contexts.services.reporter import COLLECTOR_PATH, UNIT_NAME
 from contexts.tests.render_samples import render_example
@@ -102,7 +102,9 @@ def test_a_master_launched_with_checkin_installs_the_collector_and_the_reporter(
         assert written[COLLECTOR_PATH] == COLLECTOR
         assert any(UNIT_NAME in path for path in written)
     else:
-        assert f"printf '%s' {quote(COLLECTOR)} | cp_write {quote(COLLECTOR_PATH)} 0755" in written
+        # amiconfig's sh part writes every file base64-encoded (docs/user-data.md, "amiconfig").
+        content = quote(b64(COLLECTOR)) + " | base64 -d" if fmt == "amiconfig" else quote(COLLECTOR)
+        assert f"printf '%s' {content} | cp_write {quote(COLLECTOR_PATH)} 0755" in written
         assert UNIT_NAME in written
 
 

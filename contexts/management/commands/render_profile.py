@@ -7,6 +7,7 @@ import hashlib
 import sys
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from contexts.document import DocumentInvalid, ensure_valid, parse_yaml
@@ -15,7 +16,12 @@ from contexts.profiles import render_revision
 from contexts.render import FORMATS, RenderError, render
 from contexts.render.limits import known_limits, limit_named
 from contexts.secrets import SecretError
-from contexts.templating import VariableError, parse_variables
+from contexts.templating import VariableError, parse_variables, with_preview_defaults
+
+
+def _variables(pairs: list[str], document) -> dict:
+    """The `--var` values, and the preview's defaults for the others (docs/templates.md)."""
+    return parse_variables(with_preview_defaults(pairs, document, settings.PORTAL_URL))
 
 
 def _fail(message: str) -> CommandError:
@@ -47,13 +53,12 @@ class Command(BaseCommand):
 
     def handle(self, source, format, var, revision, provider, redact, **options):
         try:
-            variables = parse_variables(var)
             if Path(source).is_file() or not source.isdigit():
-                data = self._render_file(Path(source), variables, format, provider, redact)
+                data = self._render_file(Path(source), var, format, provider, redact)
             else:
-                data = render_revision(
-                    self._revision(int(source), revision), variables, format, provider=provider, redact=redact
-                )
+                stored = self._revision(int(source), revision)
+                variables = _variables(var, stored.document)
+                data = render_revision(stored, variables, format, provider=provider, redact=redact)
         except DocumentInvalid as exc:
             shown = exc.messages[:3]
             more = f" (and {len(exc.messages) - 3} more)" if len(exc.messages) > 3 else ""
@@ -63,7 +68,7 @@ class Command(BaseCommand):
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
 
-    def _render_file(self, path: Path, variables, fmt, provider, redact) -> bytes:
+    def _render_file(self, path: Path, pairs, fmt, provider, redact) -> bytes:
         try:
             raw = path.read_bytes()
             text = raw.decode("utf-8")
@@ -72,6 +77,7 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as exc:
             raise _fail(f"cannot read {path}: {exc}") from None
         document = ensure_valid(parse_yaml(text))
+        variables = _variables(pairs, document)
         # A file has no stored revision salt: derive one from its bytes, so one file always
         # renders to the same bytes.
         salt = hashlib.sha256(raw).digest()
