@@ -37,7 +37,9 @@ def test_a_master_and_twenty_workers_launch_scale_and_terminate(alice, moto_ec2,
     cluster = launcher.launch(definition, alice, "demo", {"master": cloud, "worker": cloud})
     wait_for(_running(cluster, 21), tick=_monitor, message="21 running instances")
     # The list that records the nodes refreshes the cluster's state just after its own transaction.
-    wait_for(lambda: Cluster.objects.get(pk=cluster.pk).state == ClusterState.RUNNING, message="cluster running")
+    wait_for(
+        lambda: Cluster.objects.get(pk=cluster.pk).state == ClusterState.RUNNING, message="cluster running"
+    )
 
     master = Instance.objects.get(cluster=cluster, role="master")
     master_address = master.private_ips[0]
