@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's assets served locally: no CDN (like Bootstrap)
     "portal",
+    "portal.sso",  # institutional login (OpenID Connect, docs/login.md)
     "contexts",
     "clusters",
 ]
@@ -138,6 +139,7 @@ LOGOUT_REDIRECT_URL = "home"
 AUTHENTICATION_BACKENDS = [
     "portal.login_throttle.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "portal.sso.backend.FederatedLoginBackend",  # does nothing until OIDC_RP_CLIENT_ID is set
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
@@ -148,6 +150,26 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # The portal keeps no history of successful logins: the table would only grow.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False  # no banner from every process; failures and lockouts are still logged
+
+# Institutional login through an OpenID Connect provider (CERN SSO, EGI Check-in, ...): docs/login.md.
+# Off while OIDC_RP_CLIENT_ID is empty; the local login form (and the admin's) stays in every case.
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_OP_LOGOUT_ENDPOINT", default="")  # set: log out there too
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_LOGIN_LABEL = env.str("OIDC_LOGIN_LABEL", default="Log in with single sign-on")
+# The claim a new account's user name is taken from (when free); empty: a name made from the subject.
+OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
+OIDC_USE_PKCE = True  # as OAuth 2.0 Security BCP asks, for confidential clients too
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the provider's logout
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)  # seconds per call to the provider
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from clusters import urls as clusters_urls
 from contexts import urls as contexts_urls
 from portal import views
+from portal.sso import views as sso_views
 
 # The marketplace's pages: profiles (contexts) and cluster definitions (clusters).
 marketplace = contexts_urls.marketplace_urlpatterns + clusters_urls.marketplace_urlpatterns
@@ -13,8 +14,9 @@ marketplace = contexts_urls.marketplace_urlpatterns + clusters_urls.marketplace_
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/signup/", views.signup, name="signup"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", sso_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", sso_views.LogoutView.as_view(), name="logout"),
+    path("accounts/oidc/", include("portal.sso.urls")),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/tokens/", views.api_tokens, name="api_tokens"),
