@@ -11,7 +11,7 @@ CALLBACK = "/accounts/oidc/callback/"
 @pytest.fixture(scope="session")
 def oidc_provider(tmp_path_factory):
     # The test client's host, and the live server's (any port: loopback redirects, RFC 8252 7.3).
-    redirect_uris = [f"http://testserver{CALLBACK}", f"http://127.0.0.1{CALLBACK}"]
+    redirect_uris = [f"http://testserver{CALLBACK}", f"http://localhost{CALLBACK}"]
     with running_provider(tmp_path_factory.mktemp("oidc-provider"), redirect_uris,
                           post_logout_redirect_uris=["http://testserver/"]) as provider:  # fmt: skip
         yield provider

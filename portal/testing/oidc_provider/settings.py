@@ -60,4 +60,6 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": ["openid"],
     # Ask for consent every time, as a federation's first login does: the tests click through it.
     "REQUEST_APPROVAL_PROMPT": "force",
+    # The live test server is http://localhost:<any port>: treat it as a loopback redirect (RFC 8252 7.3).
+    "ALLOW_LOCALHOST_LOOPBACK": True,
 }
