@@ -50,6 +50,8 @@ LOGIN_URL = "/accounts/login/"
 _signing_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
+    # One issuer whatever host name a request used, as a real provider has.
+    "OIDC_ISS_ENDPOINT": f"http://127.0.0.1:{os.environ['PROVIDER_PORT']}/o",
     "OIDC_RSA_PRIVATE_KEY": _signing_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode(),
