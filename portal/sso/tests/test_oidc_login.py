@@ -200,3 +200,12 @@ def test_logging_out_ends_the_providers_session_too_when_configured(sso, setting
 def test_the_local_login_form_still_works_when_the_provider_is_configured(sso, alice):
     response = Client().post("/accounts/login/", {"username": "alice", "password": PASSWORD})
     assert response.status_code == 302 and response["Location"] == "/profiles/"
+
+
+def test_an_address_locked_for_wrong_passwords_is_locked_for_this_login_too(sso):
+    for i in range(10):
+        Client(REMOTE_ADDR="192.0.2.66").post("/accounts/login/", {"username": f"guess{i}", "password": "x"})
+    client, response = log_in(sso, client=Client(REMOTE_ADDR="192.0.2.66"))
+    assert response.status_code == 429
+    assert "Too many failed logins" in response.content.decode()
+    assert logged_in_user(client) is None
