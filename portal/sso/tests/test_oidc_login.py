@@ -209,3 +209,13 @@ def test_an_address_locked_for_wrong_passwords_is_locked_for_this_login_too(sso)
     assert response.status_code == 429
     assert "Too many failed logins" in response.content.decode()
     assert logged_in_user(client) is None
+
+
+def test_the_providers_answer_works_once(sso):
+    client = Client()
+    callback = PersonAtProvider("olivia", sso.users["olivia"]["password"]).answer(start_login(client))
+    assert come_back(client, callback).status_code == 302
+    client.post("/accounts/logout/")
+    replayed = come_back(client, callback)
+    assert replayed.status_code == 400
+    assert logged_in_user(client) is None
