@@ -33,7 +33,9 @@ def register_desktop_cloud(options: dict | None = None) -> Cloud | None:
     if not images:
         return None
     cloud, _ = Cloud.objects.update_or_create(
-        owner=None, name=DESKTOP_CLOUD_NAME, defaults={"driver": "qemu", "queue": "default", "options": options}
+        owner=None,
+        name=DESKTOP_CLOUD_NAME,
+        defaults={"driver": "qemu", "queue": "default", "options": options},
     )
     for name, vcpus, ram_mb, disk_gb, size_id in OFFERINGS:
         offering, _ = ServiceOffering.objects.get_or_create(

@@ -57,8 +57,10 @@ PACKAGES+=python3-cffi-backend
 say "debootstrap bookworm from $MIRROR (a few minutes)"
 started=$(date +%s)
 debootstrap --variant=minbase --include="$PACKAGES" bookworm "$ROOTFS" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 || {
-  tail -n 30 "$WORK/debootstrap.log" >&2
-  echo "debootstrap failed (full log above)" >&2
+  tail -n 10 "$WORK/debootstrap.log" >&2
+  # dpkg's own words (a package that would not configure) are in the target's log.
+  tail -n 20 "$ROOTFS/debootstrap/debootstrap.log" >&2 2>/dev/null || true
+  echo "debootstrap failed (its last lines above)" >&2
   exit 1
 }
 

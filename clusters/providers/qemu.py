@@ -52,7 +52,7 @@ FIRST_HOST = 10  # addresses below .10 are left for the user's own use
 MULTICAST_GROUP = "230.0.77.1"
 # What QEMU's user-mode network calls the host: a guest reaches the host's 127.0.0.1 there.
 HOST_SEEN_FROM_GUESTS = "10.0.2.2"
-LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
 # A VM whose QEMU is not up yet this long after its create is pending, not stopped.
 STARTING_SECONDS = 30
 
@@ -122,7 +122,9 @@ class QemuProvider(CloudProvider):
         try:
             subnet = ipaddress.IPv4Network(text, strict=False)
         except ValueError:
-            raise CloudError(f'the cluster network "{text}" is not an IPv4 subnet like 10.77.0.0/24', permanent=True)
+            raise CloudError(
+                f'the cluster network "{text}" is not an IPv4 subnet like 10.77.0.0/24', permanent=True
+            )
         if subnet.num_addresses < 16:
             raise CloudError(f"the cluster network {subnet} is too small (at least a /28)", permanent=True)
         return subnet
@@ -177,7 +179,9 @@ class QemuProvider(CloudProvider):
 
     def check(self) -> str:
         if shutil.which(qemu_vm.QEMU) is None:
-            raise CloudError(f"{qemu_vm.QEMU} is not installed (apt-get install qemu-system-x86)", permanent=True)
+            raise CloudError(
+                f"{qemu_vm.QEMU} is not installed (apt-get install qemu-system-x86)", permanent=True
+            )
         images = self.list_images()
         if not images:
             raise CloudError(f"no image in {self.image_dir}: run make image", permanent=True)
@@ -228,11 +232,15 @@ class QemuProvider(CloudProvider):
     def create_node(self, spec: NodeSpec) -> NodeInfo:
         size = next((s for s in SIZES if s[0] == spec.size_id), None)
         if size is None:
-            raise CloudError(f'no size "{spec.size_id}" (sizes: {", ".join(s[0] for s in SIZES)})', permanent=True)
+            raise CloudError(
+                f'no size "{spec.size_id}" (sizes: {", ".join(s[0] for s in SIZES)})', permanent=True
+            )
         image = self.image(spec.image_id)
         with self.locked():
             # Beside the kernel: one probe per machine and kernel, whichever cloud asks first.
-            accel = qemu_vm.choose_accel(Path(image["kernel"]).parent / "accel.json", image["kernel"], image["initrd"])
+            accel = qemu_vm.choose_accel(
+                Path(image["kernel"]).parent / "accel.json", image["kernel"], image["initrd"]
+            )
             vm = self.reserve(spec, size)
             folder = Path(vm["folder"])
             try:
@@ -267,7 +275,7 @@ class QemuProvider(CloudProvider):
             "address": address,
             "prefix": subnet.prefixlen,
             # Locally administered MACs: the cluster one spells the address, the other is random.
-            "cluster_mac": "52:54:%02x:%02x:%02x:%02x" % tuple(int(x) for x in low),
+            "cluster_mac": "52:54:" + ":".join(f"{int(x):02x}" for x in low),
             "user_mac": "52:55:" + ":".join(f"{b:02x}" for b in secrets.token_bytes(4)),
             "ssh_port": free_port({vm.get("ssh_port") for vm in vms}),
             "created": time.time(),
@@ -278,7 +286,18 @@ class QemuProvider(CloudProvider):
     def start(self, vm: dict, image: dict, accel: str, user_data) -> None:
         folder = Path(vm["folder"])
         qemu_vm.run(
-            ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", image["qcow2"], str(folder / "disk.qcow2")],
+            [
+                "qemu-img",
+                "create",
+                "-q",
+                "-f",
+                "qcow2",
+                "-F",
+                "qcow2",
+                "-b",
+                image["qcow2"],
+                str(folder / "disk.qcow2"),
+            ],
             "making the disk",
         )
         data = user_data if isinstance(user_data, bytes) else str(user_data).encode()

@@ -6,6 +6,7 @@ Plain functions over paths and subprocesses: no Django, like every provider (gat
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
@@ -18,9 +19,10 @@ from pathlib import Path
 from .base import CloudError
 
 QEMU = "qemu-system-x86_64"
-# The user-mode NIC and the cluster NIC sit at fixed PCI slots, so their names in the guest are
-# known (enp0s3, enp0s4) to the shell image's ifupdown stanzas; cloud-init matches them by MAC.
-USER_NIC, CLUSTER_NIC = "enp0s3", "enp0s4"
+# The user-mode NIC and the cluster NIC sit at fixed PCI slots, in that order, and the kernel
+# names them the old way (net.ifnames=0): eth0 and eth1, names the shell image's ifupdown stanzas
+# can use; cloud-init matches them by MAC anyway.
+USER_NIC, CLUSTER_NIC = "eth0", "eth1"
 USER_SLOT, CLUSTER_SLOT = "0x3", "0x4"
 # A stock kernel that works prints this within seconds under KVM; one on a paravirtual KVM that
 # cannot run it never does (the probe's only question).
@@ -99,7 +101,7 @@ def _genisoimage(path: Path, folder: Path, names: list[str]) -> None:
 def command_line(vm: dict, image: dict, accel: str, segment: str) -> list[str]:
     """QEMU for one VM, daemonized with a pid file: it outlives the worker that started it."""
     folder = Path(vm["folder"])
-    append = "root=/dev/vda rw console=ttyS0 net.ifnames=1"
+    append = "root=/dev/vda rw console=ttyS0 net.ifnames=0"
     if image["shell"]:
         append += " cloud-init=disabled"
     group, port = segment.split(":")
@@ -156,7 +158,7 @@ def stop(folder: Path, wait: float = 10) -> None:
 
 
 def choose_accel(cache: Path, kernel: str, initrd: str) -> str:
-    """"kvm" when a stock guest kernel boots under KVM here, else "tcg"; asked once per kernel and
+    """ "kvm" when a stock guest kernel boots under KVM here, else "tcg"; asked once per kernel and
     remembered in `cache`. Not decided by /dev/kvm alone: a paravirtual KVM may open and still
     hang the guest kernel."""
     try:
@@ -166,10 +168,8 @@ def choose_accel(cache: Path, kernel: str, initrd: str) -> str:
     except (OSError, ValueError, KeyError):
         pass
     accel = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) and kvm_boots(kernel, initrd) else "tcg"
-    try:
+    with contextlib.suppress(OSError):  # a read-only image folder: probe again next time
         cache.write_text(json.dumps({"kernel": kernel, "accel": accel}))
-    except OSError:
-        pass  # a read-only image folder: probe again next time
     return accel
 
 

@@ -15,7 +15,6 @@ from clusters import launcher
 from clusters.models import Cluster, ClusterState, Instance
 from clusters.providers import get_provider
 from clusters.tasks import monitor_clouds
-from clusters.tests.launch_helpers import states
 from clusters.tests.process_helpers import web_server
 from clusters.tests.qemu_helpers import (
     base_image_dir,
@@ -36,7 +35,9 @@ def common(public_key: str, script: str) -> dict:
     return {
         "schema": 1,
         "hostname": "{{ cluster.name }}-{{ role.name }}-{{ instance.index }}",
-        "users": [{"name": "scientist", "shell": "/bin/bash", "sudo": True, "ssh_authorized_keys": [public_key]}],
+        "users": [
+            {"name": "scientist", "shell": "/bin/bash", "sudo": True, "ssh_authorized_keys": [public_key]}
+        ],
         "env": {"DESKTOP_CLOUD_ROLE": "{{ role.name }}"},
         "files": [{"path": "/etc/desktop-cloud/role", "content": "this is the {{ role.name }}\n"}],
         "scripts": [{"name": "hello", "language": "sh", "run": "once", "body": script}],
@@ -91,7 +92,10 @@ def test_a_master_and_a_worker_boot_run_their_profiles_and_reach_each_other(
     worker_document = common(public_key, HELLO)
     # HTCondor's way of naming the central manager, as the condor service writes it.
     worker_document["files"].append(
-        {"path": "/etc/condor/config.d/50-master.conf", "content": "CONDOR_HOST = {{ roles.master.address }}\n"}
+        {
+            "path": "/etc/condor/config.d/50-master.conf",
+            "content": "CONDOR_HOST = {{ roles.master.address }}\n",
+        }
     )
     worker = create_profile(alice, "worker", worker_document)
     found = definition(alice, cloud, "desk", [("master", master, []), ("worker", worker, ["master"])])
@@ -110,14 +114,17 @@ def test_a_master_and_a_worker_boot_run_their_profiles_and_reach_each_other(
     assert master_address.startswith("10.77.0.")
     for role, instance in instances.items():
         port = provider.ssh_port(instance.node_id)
-        run = lambda command: ssh(port, key, "scientist", command)  # noqa: E731
+
+        def run(command, port=port):
+            return ssh(port, key, "scientist", command)
+
         assert run("id -un; cat ~/.ssh/authorized_keys").split("\n")[:2] == ["scientist", public_key]
         assert run("cat /etc/desktop-cloud/role") == f"this is the {role}\n"
         assert run("bash -lc 'echo $DESKTOP_CLOUD_ROLE'") == f"{role}\n"
         assert run("cat /var/tmp/hello.out") == f"hello from {instance.name}\n"
         assert run("hostname") == f"{instance.name}\n"
         assert instance.name in run("getent hosts $(hostname)")
-        assert instance.private_ips[0] in run("ip -4 -o addr show enp0s4")
+        assert instance.private_ips[0] in run("ip -4 -o addr show eth1")
     worker_port = provider.ssh_port(instances["worker"].node_id)
     condor = ssh(worker_port, key, "scientist", "cat /etc/condor/config.d/50-master.conf")
     assert condor == f"CONDOR_HOST = {master_address}\n"
@@ -144,7 +151,9 @@ def test_a_failing_script_is_named_and_the_shell_format_boots_without_cloud_init
     failed_cluster = launcher.launch(fails, alice, "fails", {"node": cloud})
     shell_cluster = launcher.launch(plain, alice, "plain", {"node": cloud})
     for cluster in (failed_cluster, shell_cluster):
-        wait_for(_all_checked_in(cluster, 1), tick=_monitor, timeout=BOOT_SECONDS, every=5, message="a check-in")
+        wait_for(
+            _all_checked_in(cluster, 1), tick=_monitor, timeout=BOOT_SECONDS, every=5, message="a check-in"
+        )
     print(f"\nboth checked in {time.monotonic() - started:.0f} s after the launches")
 
     failed = Instance.objects.get(cluster=failed_cluster)

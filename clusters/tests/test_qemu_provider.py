@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clusters.providers import DRIVER_CHOICES, CloudConfig, CloudError, NodeSpec, get_provider
-from clusters.providers import qemu_vm
+from clusters.providers import DRIVER_CHOICES, CloudConfig, CloudError, NodeSpec, get_provider, qemu_vm
 from clusters.providers.qemu import QemuProvider
 
 IMAGE = "debian-12-context"
@@ -59,7 +58,7 @@ def test_an_unknown_size_is_a_permanent_error(tmp_path):
 
 def test_a_bad_subnet_is_a_clear_error(tmp_path):
     with pytest.raises(CloudError, match="not an IPv4 subnet"):
-        provider(tmp_path, subnet="ten-dot-something").subnet
+        _ = provider(tmp_path, subnet="ten-dot-something").subnet
 
 
 def test_guests_reach_a_portal_on_loopback_through_the_user_mode_networks_host_address():
@@ -69,7 +68,10 @@ def test_guests_reach_a_portal_on_loopback_through_the_user_mode_networks_host_a
 
 
 def test_the_clouds_option_sets_the_portal_url_guests_are_given():
-    assert QemuProvider.guest_portal_url({"portal_url": "http://192.0.2.1:80"}, "http://x") == "http://192.0.2.1:80"
+    assert (
+        QemuProvider.guest_portal_url({"portal_url": "http://192.0.2.1:80"}, "http://x")
+        == "http://192.0.2.1:80"
+    )
 
 
 def test_each_vm_gets_its_own_address_macs_and_ssh_port(tmp_path):
@@ -86,7 +88,7 @@ def test_the_network_config_matches_each_nic_by_the_mac_it_records():
     config = json.loads(qemu_vm.network_config("52:55:00:00:00:01", "52:54:0a:4d:00:0a", "10.77.0.10", 24))
     assert config["version"] == 2
     assert config["ethernets"]["outside"] == {
-        "match": {"macaddress": "52:55:00:00:00:01"}, "set-name": "enp0s3", "dhcp4": True,
+        "match": {"macaddress": "52:55:00:00:00:01"}, "set-name": "eth0", "dhcp4": True,
     }  # fmt: skip
     assert config["ethernets"]["cluster"]["addresses"] == ["10.77.0.10/24"]
     assert config["ethernets"]["cluster"]["match"] == {"macaddress": "52:54:0a:4d:00:0a"}
@@ -102,7 +104,9 @@ def test_the_seed_is_a_cidata_volume_with_user_data_meta_data_and_network_config
     assert "Volume id: cidata" in label
     listing = subprocess.run(["isoinfo", "-J", "-f", "-i", str(seed)], capture_output=True, text=True).stdout
     assert sorted(listing.split()) == ["/meta-data", "/network-config", "/user-data"]
-    meta = subprocess.run(["isoinfo", "-J", "-x", "/meta-data", "-i", str(seed)], capture_output=True, text=True)
+    meta = subprocess.run(
+        ["isoinfo", "-J", "-x", "/meta-data", "-i", str(seed)], capture_output=True, text=True
+    )
     assert "local-hostname: demo-master-0" in meta.stdout
 
 
