@@ -15,3 +15,9 @@ bench:  ## every benchmark, full size (the launch of 1,000 takes minutes); table
 
 bench-quick:  ## a subset of every benchmark in under 2 minutes (CI); tables into bench/RESULTS-quick.md
 	bash scripts/bench.sh --quick
+
+# The desktop cloud's base image (docs/desktop-cloud.md): debootstrap, once; reused afterwards.
+.PHONY: image
+
+image:  ## var/images/debian-12-context.qcow2 with its kernel and initrd (FORCE=1 rebuilds)
+	bash scripts/build-image.sh

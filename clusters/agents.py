@@ -28,7 +28,7 @@ def agent_command(cloud: Cloud) -> str:
 
 def agent_toml(cloud: Cloud) -> str:
     provider = provider_class(cloud.driver)
-    fields = provider.endpoint_fields or ENDPOINT_FIELDS
+    fields = ENDPOINT_FIELDS if provider.endpoint_fields is None else provider.endpoint_fields
     lines = [
         f"# The gateway agent of the cloud {_toml(cloud.name)} (queue {cloud.queue}).",
         f"broker_url = {_toml(_broker_url())}",

@@ -112,6 +112,7 @@ def render_user_data(cluster, role, instance, cloud, addresses, token, documents
         instance.name,
         token,
         addresses,
+        userdata.guest_portal_url(cloud.driver, cloud.options),
     )
     return userdata.render_instance(
         document, values, fmt=role["format"], driver=cloud.driver, salt_seed=salt_seed

@@ -42,7 +42,7 @@ class CloudForm(forms.ModelForm):
         self.driver, self.user = driver, user
         self.provider = provider_class(driver)
         self.stored = set(self.instance.credential_names())
-        if self.provider.endpoint_fields:  # a driver that names what it reads gets only those fields
+        if self.provider.endpoint_fields is not None:  # a driver that names what it reads gets only those
             for name in set(ENDPOINT_FIELDS) - set(self.provider.endpoint_fields):
                 del self.fields[name]
         for param in self.provider.parameters:

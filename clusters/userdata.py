@@ -55,10 +55,17 @@ def shared_secret(cluster_secret: str, text: str) -> str:
 
 
 def variables(
-    cluster: dict, role_name: str, index: int, instance_name: str, token: str, addresses: dict
+    cluster: dict,
+    role_name: str,
+    index: int,
+    instance_name: str,
+    token: str,
+    addresses: dict,
+    portal_url: str = "",
 ) -> dict:
     """The template variables of an instance; `cluster` = {"name", "id", "secret"}, `addresses` =
-    {role: [addresses]} of the roles it may see (its own role is set by `render_instance`)."""
+    {role: [addresses]} of the roles it may see (its own role is set by `render_instance`);
+    `portal_url` is the portal as the instance's cloud lets it reach it (guest_portal_url)."""
     return {
         "cluster": dict(cluster),
         "role": {"name": role_name},
@@ -68,8 +75,15 @@ def variables(
             for name, found in addresses.items()
             if found
         },
-        "portal": {"url": settings.PORTAL_URL},
+        "portal": {"url": portal_url or settings.PORTAL_URL},
     }
+
+
+def guest_portal_url(driver: str, options: dict) -> str:
+    """The portal's URL as VMs of a cloud with this driver and options reach it."""
+    if driver not in PROVIDERS:
+        return settings.PORTAL_URL
+    return provider_class(driver).guest_portal_url(options or {}, settings.PORTAL_URL)
 
 
 def user_data_limit(driver: str) -> UserDataLimit | None:
@@ -97,7 +111,7 @@ def render_instance(document: dict, values: dict, *, fmt: str, driver: str, salt
         raise RenderError(str(exc)) from None
     values = {**values, "roles": {**others, role_name: {"addresses": [own_name], "address": own_name}}}
     checkin = {
-        "url": settings.PORTAL_URL.rstrip("/") + "/api/v1/instance/",
+        "url": (values.get("portal", {}).get("url") or settings.PORTAL_URL).rstrip("/") + "/api/v1/instance/",
         "token": values["instance"]["token"],
     }
     limit = user_data_limit(driver)

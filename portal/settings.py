@@ -25,7 +25,10 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or ensure_key_file(VAR_DIR / "sec
 PORTAL_ENCRYPTION_KEYS = env.list("PORTAL_ENCRYPTION_KEY", default=[]) or [
     ensure_key_file(VAR_DIR / "encryption.key", "fernet")
 ]
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+# 10.0.2.2 is this machine as the desktop cloud's VMs see it (docs/desktop-cloud.md): their check-ins.
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver", "10.0.2.2"]
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
 # A launching instance with no node after this many seconds had its create message lost: resend.

@@ -30,6 +30,9 @@ say "Starting the demo cloud (moto EC2) on 127.0.0.1:$DEMO_CLOUD_PORT (log: var/
 moto_server -H 127.0.0.1 -p "$DEMO_CLOUD_PORT" >"$VAR/log/demo-cloud.log" 2>&1 &
 children+=($!)
 python manage.py setup_demo_cloud --host 127.0.0.1 --port "$DEMO_CLOUD_PORT"
+# The desktop cloud (docs/desktop-cloud.md): real VMs under QEMU, offered once `make image` has
+# built a base image; its VMs reach this portal at 10.0.2.2 (the host seen from QEMU's user network).
+desktop=$(python manage.py setup_desktop_cloud)
 
 say "Starting the Celery worker with the monitor's beat (log: var/log/worker.log)"
 celery -A portal worker --beat --schedule "$VAR/celerybeat-schedule" --loglevel INFO --concurrency 2 \
@@ -41,6 +44,7 @@ cat <<MSG
   Context Portal is starting on $PORTAL_URL
   $login   (an admin; sign up for an ordinary account)
   Demo cloud: "Local demo cloud" (moto EC2 on 127.0.0.1:$DEMO_CLOUD_PORT)
+  $desktop
   Status page: $PORTAL_URL/health/   Stop with Ctrl-C.
 
 MSG

@@ -9,6 +9,11 @@ ensure_venv requirements-dev.txt
 # cloud-init's schema validator checks every rendered cloud-config; Chromium drives the browser tests;
 # the Slurm service's test runs Debian's slurmctld, slurmd and munged from the rendered configuration.
 apt_install cloud-init chromium chromium-driver slurm-wlm munge
+# The desktop cloud's boot tests (docs/desktop-cloud.md): QEMU, the seed's ISO maker, SSH into the
+# guests, and debootstrap for the base image, which is kept between runs in the user's cache
+# (a fresh clone's var/ would build it again each time).
+apt_install qemu-system-x86 qemu-utils genisoimage debootstrap e2fsprogs openssh-client
+export PORTAL_IMAGE_DIR=${PORTAL_IMAGE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/context-portal/images}
 ensure_redis
 ensure_postgres
 export PATH="$VENV/bin:$PATH"

@@ -31,6 +31,7 @@ PROVIDERS = {
     "cloudstack": ("Apache CloudStack", "clusters.providers.cloudstack.CloudStackProvider"),
     "openstack": ("OpenStack", "clusters.providers.openstack.OpenStackProvider"),
     "libcloud": ("Other libcloud compute driver", "clusters.providers.generic.GenericLibcloudProvider"),
+    "qemu": ("Desktop cloud (QEMU on this machine)", "clusters.providers.qemu.QemuProvider"),
 }
 
 DRIVER_CHOICES = [(kind, label) for kind, (label, _path) in PROVIDERS.items()]

@@ -118,10 +118,18 @@ class CloudProvider:
     parameters: tuple[Param, ...] = ()  # sensitive ones live in CloudConfig.credentials, others in options
     # The most bytes of user-data the cloud takes (docs/user-data.md); None when it is not known.
     user_data_limit: int | None = None
-    endpoint_fields: tuple[str, ...] = ()  # which CloudConfig fields (host, port, path, ...) the driver reads
+    # Which CloudConfig fields (host, port, path, ...) the driver reads: () for none (a cloud on this
+    # machine), None for all of them (a driver that does not say).
+    endpoint_fields: tuple[str, ...] | None = None
 
     def __init__(self, config: CloudConfig):
         self.config = config
+
+    @classmethod
+    def guest_portal_url(cls, options: dict, portal_url: str) -> str:
+        """The portal's URL as this cloud's VMs reach it (check-in, `{{ portal.url }}`): the
+        portal's own, except where the VMs see the portal's machine under another address."""
+        return portal_url
 
     def create_node(self, spec: NodeSpec) -> NodeInfo:
         raise NotImplementedError

@@ -37,7 +37,7 @@ def small_ec2(monkeypatch):
 
 def test_the_known_limits_are_the_provider_classes():
     declared = {kind: provider_class(kind).user_data_limit for kind in PROVIDERS}
-    assert declared == {"ec2": 16384, "cloudstack": 32768, "openstack": 65536, "libcloud": None}
+    assert declared == {"ec2": 16384, "cloudstack": 32768, "openstack": 65536, "libcloud": None, "qemu": None}
     assert {name: (limit.size, limit.label) for name, limit in known_limits().items()} == {
         kind: (size, provider_class(kind).label) for kind, size in declared.items() if size is not None
     }
