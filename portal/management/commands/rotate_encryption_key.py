@@ -20,5 +20,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{field}: {count} re-encrypted")
         self.stdout.write(
             f"Every secret ({sum(counts.values())}) is encrypted with the first of the {keys} configured key(s); "
-            + ("the others can now be removed from PORTAL_ENCRYPTION_KEY." if keys > 1 else "there is no other key.")
+            + (
+                "the others can now be removed from PORTAL_ENCRYPTION_KEY."
+                if keys > 1
+                else "there is no other key."
+            )
         )
