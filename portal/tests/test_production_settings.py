@@ -78,3 +78,18 @@ def test_production_refuses_to_start_without_its_keys_in_one_line(tmp_path, miss
     assert result.stderr.startswith("Context Portal cannot start: ") and said in result.stderr
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
     assert not (tmp_path / "secret_key").exists() and not (tmp_path / "encryption.key").exists()
+
+
+def test_the_profile_editor_with_full_lists_fits_the_form_field_limit():
+    """The editor posts every section at once; at its lists' maximum that is over Django's 1,000."""
+    from django.conf import settings
+
+    from contexts.forms import EDITOR_FORMS
+
+    fields = 0
+    for form in EDITOR_FORMS.values():
+        if hasattr(form, "max_num"):  # a formset: each item's fields and its Remove box, 4 management fields
+            fields += (len(form.form.base_fields) + 1) * form.max_num + 4
+        else:
+            fields += len(form.base_fields)
+    assert 1000 < fields <= settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
