@@ -127,7 +127,9 @@ def svg(roles: list[RoleShape]) -> str:
     height = MARGIN * 2 + max((len(w) for w in levels), default=1) * (BOX_H + GAP_Y) - GAP_Y
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="topology" role="img" viewBox="0 0 {width} {height}" '
-        f'width="100%" style="max-width:{width}px" aria-label="Cluster topology">',
+        # Its natural size, shrunk to fit narrow screens by the .topology class (no style= attribute:
+        # the Content-Security-Policy forbids inline styles).
+        f'width="{width}" height="{height}" aria-label="Cluster topology">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
         'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#6c757d"/>'
         "</marker></defs>",

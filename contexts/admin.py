@@ -8,9 +8,7 @@ from contexts.secrets import redact
 
 def _redacted_yaml(revision: ProfileRevision) -> str:
     # The stored document holds ciphertexts; the admin shows (and never edits) the redacted form.
-    return format_html(
-        '<pre style="max-height: 24rem; overflow: auto">{}</pre>', dump_yaml(redact(revision.document))
-    )
+    return format_html('<pre class="admin-yaml">{}</pre>', dump_yaml(redact(revision.document)))
 
 
 class ProfileRevisionInline(admin.TabularInline):
@@ -37,6 +35,10 @@ class ProfileRevisionInline(admin.TabularInline):
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
     list_display = ["name", "owner", "visibility", "revision", "updated"]
+
+    class Media:
+        css = {"all": ["contexts/admin.css"]}  # a class, not a style= the Content-Security-Policy forbids
+
     list_filter = ["visibility", "tags"]
     search_fields = ["name", "slug", "description", "owner__username"]
     list_select_related = ["owner", "latest"]

@@ -40,3 +40,11 @@ def encrypt_json(value) -> str:
 
 def decrypt_json(token: str):
     return json.loads(decrypt(token)) if token else {}
+
+
+def rotate(token: str) -> str:
+    """The same secret encrypted with the first key (portal.key_rotation)."""
+    try:
+        return _fernet().rotate(token.encode()).decode()
+    except InvalidToken:
+        raise DecryptionError("a stored secret cannot be decrypted with the configured keys") from None

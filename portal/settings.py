@@ -8,8 +8,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 from portal.keys import ensure_key_file
+from portal.production import (
+    allowed_hosts_default,
+    check_fernet_keys,
+    check_production_database,
+    required_in_production,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -19,18 +26,32 @@ env = environ.Env()
 env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="") or ensure_key_file(VAR_DIR / "secret_key", "django")
-# Separate from SECRET_KEY so that rotating session signing never makes stored secrets unreadable.
-# A comma-separated list: the first key encrypts, all of them decrypt (Fernet key rotation).
-PORTAL_ENCRYPTION_KEYS = env.list("PORTAL_ENCRYPTION_KEY", default=[]) or [
-    ensure_key_file(VAR_DIR / "encryption.key", "fernet")
-]
-# 10.0.2.2 is this machine as the desktop cloud's VMs see it (docs/desktop-cloud.md): their check-ins.
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver", "10.0.2.2"]
-)
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A real site (docs/deploy.md): keys and the database password come from the environment only,
+# never from files the portal makes for itself, and cookies, HSTS and the HTTPS redirect are on.
+# Off by default: `make run` stays the embedded portal on a laptop.
+PRODUCTION = env.bool("PORTAL_PRODUCTION", default=False)
 PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
+if PRODUCTION:
+    SECRET_KEY = required_in_production("SECRET_KEY", "Django's signing key: 50 random characters or more")
+    PORTAL_ENCRYPTION_KEYS = [
+        key.strip()
+        for key in required_in_production(
+            "PORTAL_ENCRYPTION_KEY", "the Fernet key(s) that encrypt stored secrets, comma-separated"
+        ).split(",")
+        if key.strip()
+    ]
+    required_in_production("DATABASE_URL", "postgres://USER:PASSWORD@HOST:5432/NAME")
+else:
+    SECRET_KEY = env.str("SECRET_KEY", default="") or ensure_key_file(VAR_DIR / "secret_key", "django")
+    # Separate from SECRET_KEY so that rotating session signing never makes stored secrets unreadable.
+    # A comma-separated list: the first key encrypts, all of them decrypt (Fernet key rotation).
+    PORTAL_ENCRYPTION_KEYS = env.list("PORTAL_ENCRYPTION_KEY", default=[]) or [
+        ensure_key_file(VAR_DIR / "encryption.key", "fernet")
+    ]
+check_fernet_keys(PORTAL_ENCRYPTION_KEYS)
+# In production the portal answers for its public address only (PORTAL_URL) unless told more.
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=allowed_hosts_default(PORTAL_URL, PRODUCTION))
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # A launching instance with no node after this many seconds had its create message lost: resend.
 LAUNCH_STALE_AFTER = env.int("LAUNCH_STALE_AFTER", default=600)
 # How long a cloud's node list may take to come back before the next monitor cycle lists it anyway
@@ -56,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",  # the Content-Security-Policy header (CONTENT_SECURITY_POLICY below)
     "axes",  # login throttling (portal.login_throttle)
     "django_bootstrap5",
     "rest_framework",
@@ -70,6 +92,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -100,6 +123,8 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
+if PRODUCTION:
+    check_production_database(DATABASES["default"])
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves a web server and Celery workers at once. WAL lets readers go on
     # while one writes; IMMEDIATE transactions take the write lock when they begin, so two that
@@ -181,14 +206,16 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request when it is missing
+# `collectstatic` fills it (the image's build does: deploy/Dockerfile); whitenoise serves it.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request when it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-# Serve straight from STATICFILES_DIRS in development and tests; production runs collectstatic.
-WHITENOISE_USE_FINDERS = True
+# Serve straight from STATICFILES_DIRS on a laptop and in tests; production serves what
+# collectstatic gathered (compressed, with far-future caching of nothing: names are not hashed).
+WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # Bootstrap from our own static files: the portal must work on networks without a CDN.
 BOOTSTRAP5 = {
@@ -198,8 +225,15 @@ BOOTSTRAP5 = {
     "success_css_class": "",
 }
 
-# A whole profile document is far smaller than this; bigger bodies are refused with a 400.
+# Request bodies (docs/security.md, "Request limits"). A whole profile document is far smaller
+# than 2 MiB (and a cloud takes 16 KiB to 64 KiB of user-data); bigger bodies are refused with a
+# 400. The instance API has its own, smaller limits (clusters.instance_api).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
+# The profile editor posts every section at once: with its lists full (100 users, 100 files, 50
+# scripts, ...) that is about 2,100 fields, over Django's default of 1,000.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=5000)
+# No page takes a file upload: any file in a body stays in memory within the limit above.
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
 # The REST API (docs/api.md): JSON in and out. Views name their own authentication where it differs
 # (the instance endpoints take instance tokens, clusters.instance_auth).
@@ -272,14 +306,48 @@ if env.str("REDIS_KEY_PREFIX", default=""):
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env.str("REDIS_KEY_PREFIX")
     CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"global_keyprefix": env.str("REDIS_KEY_PREFIX")}
 
+# Headers and cookies (docs/security.md, "Headers"). On a real site the portal is served over
+# HTTPS only: cookies never travel in clear, browsers remember to use HTTPS (HSTS) and a plain
+# HTTP request is redirected. A laptop's `make run` is plain HTTP, so all of that is off there.
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=PRODUCTION and not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=PRODUCTION and not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION and not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if PRODUCTION and not DEBUG else 0)
+# Off unless asked: HSTS on every subdomain, or on browsers' preload list, binds sites other than
+# the portal's (docs/deploy.md, "What `check --deploy` says").
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
+# Behind a reverse proxy that ends TLS, the portal sees plain HTTP: it trusts the proxy's
+# X-Forwarded-Proto only when told to, because a portal reached directly would then believe any
+# client that sends the header.
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# A strict Content-Security-Policy on every page (django-csp): scripts and styles from the
+# portal's own static files only, never inline (templates have no <script> body, no on...=
+# handler and no style= attribute: portal/tests/test_templates_csp.py, test_csp_pages.py).
+# Bootstrap's CSS draws its icons from data: URIs, hence img-src data:.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

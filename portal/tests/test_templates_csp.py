@@ -1,5 +1,5 @@
 """The pages stay fit for a strict Content-Security-Policy (no 'unsafe-inline', no 'unsafe-eval'):
-no template has an inline script or event handler, scripts are files, and htmx is told to need
+no template has an inline script, event handler or style, scripts are files, and htmx is told to need
 neither eval nor a <style> of its own (docs/architecture.md, "Pages")."""
 
 import json
@@ -12,6 +12,9 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
 HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)  # onclick=, onload=, ...
+INLINE_STYLE = re.compile(
+    r"<style\b|\sstyle\s*=", re.IGNORECASE
+)  # the policy's style-src has no 'unsafe-inline'
 COMMENT = re.compile(r"\{#.*?#\}|\{% comment %\}.*?\{% endcomment %\}", re.DOTALL)  # never rendered
 NEEDS_EVAL = re.compile(
     r"\s(data-)?hx-on\b|\shx-trigger=\"[^\"]*\[|\shx-vals=\"\s*js:|javascript:", re.IGNORECASE
@@ -34,6 +37,7 @@ def offences(text: str) -> list[str]:
         if match.group(2).strip() or "src=" not in match.group(1)
     ]
     found += [f"event handler {match.group(0).strip()!r}" for match in HANDLER.finditer(text)]
+    found += [f"inline style {match.group(0).strip()!r}" for match in INLINE_STYLE.finditer(text)]
     found += [f"needs eval {match.group(0).strip()!r}" for match in NEEDS_EVAL.finditer(text)]
     return found
 
@@ -43,6 +47,7 @@ def test_the_check_sees_what_it_forbids():
     assert offences('<button type="button" onclick="go()">') and offences("<body onload='go()'>")
     assert offences('<div hx-on:click="go()">') and offences('<div hx-trigger="every 2s [ok()]">')
     assert offences('<a href="javascript:go()">')
+    assert offences('<div style="width: 5rem">') and offences("<style>p {}</style>")
     assert not offences(
         "<script src=\"{% static 'portal/portal.js' %}\"></script><p>Someone said: go on = yes</p>"
     )
