@@ -12,6 +12,7 @@ from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from audit import record
 from clusters import costs
 from clusters.access import get_cluster_for_user
 from clusters.models import Cluster
@@ -91,4 +92,5 @@ class ClusterBudget(GenericAPIView):
             data.get("budget_per_day", cluster.budget_per_day),
             data.get("budget_total", cluster.budget_total),
         )
+        record.budget(request, cluster)
         return Response({"id": cluster.pk, "usage": usage_json(cluster)})

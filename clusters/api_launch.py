@@ -20,6 +20,7 @@ from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from audit import record
 from clusters import launcher
 from clusters.access import get_cluster_for_user, get_definition_for_user
 from clusters.api_costs import budget_field, usage_json
@@ -398,6 +399,7 @@ def _launch(request) -> Response:
         )
     except launcher.LaunchError as exc:
         return invalid("the cluster cannot launch", exc.messages)
+    record.launch(request, cluster)
     answer = cluster_json(cluster)
     unserved = unserved_queues(placement.values())
     answer["warnings"] = [
@@ -437,6 +439,7 @@ class ClusterScale(GenericAPIView):
             launcher.scale(cluster, role, count)
         except launcher.LaunchError as exc:
             return invalid("the cluster cannot scale", exc.messages)
+        record.scale(request, cluster, role, count)
         return Response(cluster_json(cluster))
 
 
@@ -449,6 +452,7 @@ class ClusterTerminate(GenericAPIView):
         cluster = get_cluster_for_user(request, cluster_id)
         if cluster.state != ClusterState.TERMINATED:
             launcher.terminate(cluster)
+            record.terminate(request, cluster)
         return Response(cluster_json(cluster))
 
 
@@ -479,6 +483,8 @@ class ClusterRetry(GenericAPIView):
             retried = launcher.retry_failed(cluster, latest=latest)
         except launcher.LaunchError as exc:
             return invalid("the failed instances cannot be retried", exc.messages)
+        if retried:
+            record.retry(request, cluster, retried, latest=latest)
         cluster.refresh_from_db()
         used = [
             {

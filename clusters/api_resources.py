@@ -18,6 +18,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
+from audit import record
 from clusters.access import get_cloud_for_user
 from clusters.forms import ENDPOINT_FIELDS, PARAM_PREFIX, CloudForm, ImageForm
 from clusters.models import DEFAULT_QUEUE, CheckState, Cloud, Image, ServiceOffering
@@ -148,6 +149,10 @@ def _save_cloud(request, cloud: Cloud | None, *, partial: bool) -> Response:
         errors = {k.removeprefix(PARAM_PREFIX): v for k, v in form.errors.items()}
         return invalid("The cloud is not valid.", error_messages(errors))
     saved = form.save()
+    if cloud:
+        record.cloud_edited(request, form)
+    else:
+        record.cloud_added(request, saved)
     return _cloud_response(request, saved, status.HTTP_200_OK if cloud else status.HTTP_201_CREATED)
 
 
@@ -196,6 +201,7 @@ class CloudDetail(GenericAPIView):
                 {"detail": f"The cloud is still used by {users}: remove it from them first."},
                 status=status.HTTP_409_CONFLICT,
             )
+        record.cloud_deleted(request, cloud_id, cloud)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

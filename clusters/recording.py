@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from audit import record
 from clusters import cloudside, destroys, launcher, spot
 from clusters.models import Cloud, Cluster, ClusterEvent, Instance, InstanceState
 from clusters.models.launches import (
@@ -53,6 +54,7 @@ def _apply_node(instance: Instance, node: dict) -> None:
         instance.node_id, instance.node_seen_at = node["id"], timezone.now()
     instance.public_ips = list(node.get("public_ips") or [])
     instance.private_ips = list(node.get("private_ips") or [])
+    instance.mac = (node.get("macs") or [instance.mac])[0][:32]  # the primary interface's
     if node["state"] == RUNNING and instance.state == S.LAUNCHING:
         instance.state = S.RUNNING
     elif node["state"] == TERMINATED and instance.state in LIVE_STATES:
@@ -96,9 +98,10 @@ def outcomes(items: list[dict]) -> None:
                     )
                 )
         Instance.objects.bulk_update(
-            changed, ["node_id", "node_seen_at", "public_ips", "private_ips", "state", "last_error"]
+            changed, ["node_id", "node_seen_at", "public_ips", "private_ips", "mac", "state", "last_error"]
         )
         ClusterEvent.objects.bulk_create(events)
+        record.instance_addresses(changed)
         for cloud, pairs in destroys_by_cloud.values():
             launcher.destroy_nodes(cloud, pairs)
     transaction.on_commit(lambda: _advance_all(clusters))
@@ -120,6 +123,7 @@ def _record_node(instance: Instance, node: dict, destroys_by_cloud: dict) -> boo
         instance.node_id,
         instance.public_ips,
         instance.private_ips,
+        instance.mac,
         instance.last_error,
     )
     if instance.state in ENDING_STATES:
@@ -138,6 +142,7 @@ def _record_node(instance: Instance, node: dict, destroys_by_cloud: dict) -> boo
         instance.node_id,
         instance.public_ips,
         instance.private_ips,
+        instance.mac,
         instance.last_error,
     ) != before
 
@@ -228,6 +233,7 @@ def node_list(cloud_id: int, nodes: list[dict] | None, error: str, asked_at=None
         )
         if changed:
             Instance.objects.bulk_update(changed, LIST_WRITES)
+            record.instance_addresses(changed)
     orphans = _orphans(_tagged_for(cloud_id, by_token), known_tokens)
     to_destroy += [[None, n["id"]] for n in orphans]
     # Only the destroys whose backoff allows it now (clusters.destroys), orphans said once a send.
@@ -298,12 +304,21 @@ def _bring_in_line(instances: list[Instance], by_token: dict, asked, on_spot) ->
 
 
 # The fields a list writes (node_seen_at moves with node_id, last_error with state).
-LIST_WRITES = ["state", "node_id", "node_seen_at", "public_ips", "private_ips", "last_error", "terminated_at"]
+LIST_WRITES = [
+    "state", "node_id", "node_seen_at", "public_ips", "private_ips", "mac", "last_error", "terminated_at"
+]  # fmt: skip
 
 
 def _tracked(instance: Instance) -> tuple:
     """What a list may change in an instance's row (node_seen_at moves only with node_id)."""
-    return instance.state, instance.node_id, instance.public_ips, instance.private_ips, instance.terminated_at
+    return (
+        instance.state,
+        instance.node_id,
+        instance.public_ips,
+        instance.private_ips,
+        instance.mac,
+        instance.terminated_at,
+    )
 
 
 def _recorded_before(instance: Instance, moment) -> bool:

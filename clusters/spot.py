@@ -16,6 +16,7 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils import timezone
 
+from audit import record
 from clusters import launcher
 from clusters.models import Cloud, Cluster, Instance, InstanceState
 from clusters.providers import provider_class
@@ -97,6 +98,7 @@ def _end_and_replace(cluster_id: int, judged: dict[int, tuple[Instance, str]]) -
         instance.node_id = judged[instance.pk][1]
         instance.state, instance.terminated_at, instance.end_reason = InstanceState.TERMINATED, now, RECLAIMED
     Instance.objects.bulk_update(ended, ["node_id", "state", "terminated_at", "end_reason"])
+    record.instance_addresses(ended)
     replaced = False
     for instance in ended:
         role = cluster.role(instance.role)

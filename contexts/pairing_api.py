@@ -21,6 +21,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit import record
 from contexts import pairing
 from contexts.access import get_profile_for_user
 from portal import api_schema
@@ -52,6 +53,7 @@ class PairingCreate(APIView):
             pairing_request, token = pairing.create_request(request.META.get("REMOTE_ADDR"), requested_format)
         except pairing.PairingError as exc:
             return _refusal(exc)
+        record.pairing_requested(request, pairing_request)
         poll_url = request.build_absolute_uri(reverse("pairing_poll", args=[token]))
         return Response(
             {"pin": pairing_request.pin, "poll_url": poll_url, "expires_at": pairing_request.expires_at},
@@ -101,6 +103,7 @@ class PairingClaim(APIView):
             )
         except pairing.PairingError as exc:
             return _refusal(exc)
+        record.pairing_claimed(request, pairing_request)
         return Response(
             {
                 "id": pairing_request.pk,

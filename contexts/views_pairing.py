@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from audit import record
 from contexts import pairing
 from contexts.forms_pairing import PairForm
 from contexts.models import PairingRequest
@@ -33,6 +34,7 @@ def pair(request):
             form.add_error("pin", exc.message)
             status = exc.status
         else:
+            record.pairing_claimed(request, paired)
             messages.success(
                 request,
                 f"Paired {paired.machine_name} ({paired.address or 'unknown address'}) with "

@@ -69,6 +69,9 @@ LAUNCH_DISPATCH_INLINE = env.bool("LAUNCH_DISPATCH_INLINE", default=False)
 CREATE_BATCH_SIZE = env.int("CREATE_BATCH_SIZE", default=25)
 # Anonymous PIN requests (docs/pairing.md) one address may make per 15 minutes, a PIN's lifetime.
 PAIRING_PINS_PER_ADDRESS = env.int("PAIRING_PINS_PER_ADDRESS", default=60)
+# The reverse proxies (addresses or networks) whose X-Forwarded-For the audit trail believes
+# (audit.client); none by default: the address recorded is the connection's own.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -88,6 +91,7 @@ INSTALLED_APPS = [
     "portal.sso",  # institutional login (OpenID Connect, docs/login.md)
     "contexts",
     "clusters",
+    "audit",
 ]
 
 MIDDLEWARE = [

@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/v1/", include("clusters.api_urls")),
     path("api/v1/", include("contexts.api_urls")),
     path("", include(contexts_urls.pairing_urlpatterns)),
+    path("audit/", include("audit.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -88,7 +88,26 @@ def node_info(node: Node) -> NodeInfo:
         public_ips=_unique(node.public_ips),
         private_ips=_unique(node.private_ips),
         tags={str(key): str(value) for key, value in tags.items() if value is not None},
+        macs=node_macs(node),
     )
+
+
+def node_macs(node: Node) -> list[str]:
+    """The MACs the cloud reports for a node's interfaces, the primary first: EC2's network
+    interfaces, CloudStack's nics (libcloud files them under "nics:"), OpenStack's addresses."""
+    extra = node.extra or {}
+    interfaces = sorted(  # EC2: the primary interface has device index 0
+        (getattr(interface, "extra", None) or {} for interface in extra.get("network_interfaces") or []),
+        key=lambda interface: str((interface.get("attachment") or {}).get("device_index") or 0),
+    )
+    found = [interface.get("mac_address") for interface in interfaces]
+    nics = sorted(extra.get("nics:") or [], key=lambda nic: not nic.get("isdefault"))  # CloudStack
+    found += [nic.get("macaddress") for nic in nics]
+    for addresses in (extra.get("addresses") or {}).values():  # OpenStack
+        found += [
+            address.get("OS-EXT-IPS-MAC:mac_addr") for address in addresses if isinstance(address, dict)
+        ]
+    return _unique([str(mac).lower() for mac in found if mac and mac != "None"])
 
 
 def size_info(size) -> SizeInfo:

@@ -82,6 +82,9 @@ class NodeInfo:
     public_ips: list = field(default_factory=list)
     private_ips: list = field(default_factory=list)
     tags: dict = field(default_factory=dict)
+    # The MAC addresses of its network interfaces, the primary first, where the cloud reports them
+    # (EC2, CloudStack, OpenStack): the audit trail ties an address to a machine (docs/audit.md).
+    macs: list = field(default_factory=list)
 
 
 def has_tags(node: NodeInfo, tags: dict) -> bool:

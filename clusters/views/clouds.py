@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from kombu.exceptions import OperationalError
 
+from audit import record
 from clusters.access import get_cloud_for_user
 from clusters.agents import agent_command, agent_toml
 from clusters.forms import CloudForm, ImageForm
@@ -56,6 +57,7 @@ def cloud_create(request, driver):
     form = CloudForm(request.POST if request.method == "POST" else None, driver=driver, user=request.user)
     if request.method == "POST" and form.is_valid():
         cloud = form.save()
+        record.cloud_added(request, cloud)
         messages.success(request, f"Added the cloud {cloud.name}. Test the connection to see that it works.")
         return redirect(cloud)
     return render(request, "clusters/cloud_form.html", {"form": form, "driver_label": PROVIDERS[driver][0]})
@@ -99,6 +101,7 @@ def cloud_edit(request, cloud_id):
     )
     if request.method == "POST" and form.is_valid():
         form.save()
+        record.cloud_edited(request, form)
         messages.success(request, f"Saved the cloud {cloud.name}.")
         return redirect(cloud)
     ctx = {"form": form, "cloud": cloud, "driver_label": PROVIDERS[cloud.driver][0]}
@@ -111,6 +114,7 @@ def cloud_delete(request, cloud_id):
     if request.method == "POST":
         if not delete_or_explain(request, cloud, cloud.name):
             return redirect(cloud)
+        record.cloud_deleted(request, cloud_id, cloud)
         messages.success(request, f"Deleted the cloud {cloud.name} and its images.")
         return redirect("clusters:cloud_list")
     return render(request, "clusters/cloud_delete.html", {"cloud": cloud})

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from audit import record
 from clusters import costs
 from clusters.access import get_cluster_for_user
 from clusters.forms_launches import BudgetForm
@@ -23,6 +24,7 @@ def cluster_budget(request, cluster_id):
         return redirect(cluster)
     per_day, total = form.cleaned_data["budget_per_day"], form.cleaned_data["budget_total"]
     costs.set_budget(cluster, per_day, total)
+    record.budget(request, cluster)
     messages.success(request, f"Budget of {cluster.name}: {costs.describe_budget(per_day, total)}.")
     return redirect(cluster)
 

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from audit import record
 from clusters import costs, launcher
 from clusters.access import get_cluster_for_user, get_definition_for_user
 from clusters.forms_launches import BudgetForm, LaunchForm, ScaleForm
@@ -61,6 +62,7 @@ def cluster_launch(request, definition_id):
             except launcher.LaunchError as exc:
                 problems = exc.messages
             else:
+                record.launch(request, cluster)
                 messages.success(request, f"Launching {cluster.name}.")
                 return redirect(cluster)
     context = {
@@ -159,6 +161,8 @@ def cluster_scale(request, cluster_id):
         launcher.scale(cluster, form.cleaned_data["role"], form.cleaned_data["count"])
     except launcher.LaunchError as exc:
         messages.error(request, "; ".join(exc.messages))
+    else:
+        record.scale(request, cluster, form.cleaned_data["role"], form.cleaned_data["count"])
     return redirect(cluster)
 
 
@@ -168,6 +172,7 @@ def cluster_terminate(request, cluster_id):
     cluster = get_cluster_for_user(request, cluster_id)
     if cluster.state != ClusterState.TERMINATED:
         launcher.terminate(cluster)
+        record.terminate(request, cluster)
         messages.info(request, f"Terminating {cluster.name}: every node is destroyed, then checked gone.")
     return redirect(cluster)
 
@@ -181,5 +186,7 @@ def cluster_retry(request, cluster_id):
     except launcher.LaunchError as exc:
         messages.error(request, "Not retried: " + "; ".join(exc.messages))
         return redirect(cluster)
+    if count:
+        record.retry(request, cluster, count, latest=request.POST.get("revision") == "latest")
     messages.info(request, f"Retrying {count} failed instances." if count else "No failed instance to retry.")
     return redirect(cluster)
