@@ -8,7 +8,10 @@ converge whatever was lost on the way (a record, a destroy, a worker):
   off (clusters.destroys), while the node is still listed;
 - an instance whose creation is in flight (requested, launching) keeps its node;
 - every instance in a transitional state is resolved against the list: terminating ends when its
-  node is gone; launching with no node past LAUNCH_STALE_AFTER is sent again with the same token;
+  node is gone; launching with no node past LAUNCH_STALE_AFTER is sent again with the same token,
+  LAUNCH_ATTEMPTS sends at most, then fails;
+- whatever the clouds answer (a hung cloud answers no list), the monitor's tick fails a launching
+  instance still without a node LAUNCH_GIVE_UP_AFTER seconds after its create was sent;
 - a node counts as gone only when a list asked after the portal recorded it does not show it (a
   list may be answered before a create it overlaps ends); a running instance fails for it only
   when the list was asked NODE_LIST_LAG seconds after the record (a cloud's list may lag);
@@ -160,6 +163,37 @@ def node_destroyed(instance_id: int, node_id: str, error: str) -> None:
     monitor_cloud_soon(instance.cloud)
 
 
+def _give_up(instance: Instance, now, reason: str) -> None:
+    """Fail an in-flight instance that has no node. Its create may still make one (an answer lost,
+    a message still queued): node_seen_at makes the lists watch for that node, an orphan then."""
+    instance.state, instance.last_error, instance.node_seen_at = S.FAILED, reason, now
+
+
+def give_up_silent_launches(now=None) -> int:
+    """The watchdog (docs/launches.md): launching instances still without a node LAUNCH_GIVE_UP_AFTER
+    seconds after their create was sent fail, with an event saying why. It needs no answer from any
+    cloud — a cloud that hangs answers no list either, so node_list's rules never run for it — and
+    runs every monitor tick; the number of instances it failed."""
+    now = now or timezone.now()
+    limit = now - timedelta(seconds=settings.LAUNCH_GIVE_UP_AFTER)
+    reason = f"no node {settings.LAUNCH_GIVE_UP_AFTER} s after its create was sent: the cloud did not answer"
+    with transaction.atomic():
+        silent = list(
+            Instance.objects.select_for_update()
+            .filter(state=S.LAUNCHING, node_id="", launched_at__lt=limit)
+            .order_by("pk")
+        )
+        for instance in silent:
+            _give_up(instance, now, reason)
+        Instance.objects.bulk_update(silent, ["state", "last_error", "node_seen_at"])
+        ClusterEvent.objects.bulk_create(
+            [_event(i, "error", f"{i.name} failed (watchdog): {reason}; retry it when the cloud answers")
+             for i in silent]  # fmt: skip
+        )
+    _advance_all({instance.cluster_id for instance in silent})
+    return len(silent)
+
+
 def _stale(instance: Instance, now) -> bool:
     limit = timedelta(seconds=settings.LAUNCH_STALE_AFTER)
     return instance.launched_at is not None and now - instance.launched_at > limit
@@ -186,7 +220,8 @@ def monitor_clouds() -> int:
     """One monitoring cycle: one list task per cloud that has instances to watch — unless the cloud's
     last list has not been recorded yet (a slow cloud, a long queue): cycles never pile up. A list
     that was lost (its report dropped, its worker killed) holds its cloud back for
-    MONITOR_CYCLE_TIMEOUT seconds at most."""
+    MONITOR_CYCLE_TIMEOUT seconds at most. The watchdog runs first, whatever the clouds answer."""
+    give_up_silent_launches()
     clouds = Cloud.objects.filter(
         Q(instances__state__in=LISTED_FOR) | _failed_with_node("instances__")
     ).distinct()
@@ -294,10 +329,13 @@ def _bring_in_line(instances: list[Instance], by_token: dict, asked, on_spot) ->
             else:
                 instance.state, instance.last_error = S.FAILED, "the node disappeared from the cloud"
         elif instance.state == S.LAUNCHING and not instance.node_id and _stale(instance, now):
-            # Its create message was lost (a broker restart without persistence, a task that died
-            # outside a cloud call): send it again. The idempotency token is unchanged, so a node
-            # made meanwhile is found, never duplicated.
-            instance.state, instance.last_error = S.REQUESTED, "no answer from the cloud side: sent again"
+            if instance.attempts >= settings.LAUNCH_ATTEMPTS:  # sent that often: resending for ever is no state
+                _give_up(instance, now, f"no node after {instance.attempts} sends: gave up")
+            else:
+                # Its create message was lost (a broker restart without persistence, a task that died
+                # outside a cloud call): send it again. The idempotency token is unchanged, so a node
+                # made meanwhile is found, never duplicated.
+                instance.state, instance.last_error = S.REQUESTED, "no answer from the cloud side: sent again"
         if _tracked(instance) != before:
             changed.append(instance)
     return changed, to_destroy, reclaimed

@@ -54,6 +54,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=allowed_hosts_default(PORTAL_U
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # A launching instance with no node after this many seconds had its create message lost: resend.
 LAUNCH_STALE_AFTER = env.int("LAUNCH_STALE_AFTER", default=600)
+# ... at most this many times in all (sends, counting the first); then it fails, saying so.
+LAUNCH_ATTEMPTS = env.int("LAUNCH_ATTEMPTS", default=3)
+# A launching instance with no node this many seconds after its create was sent fails, whatever its
+# cloud answers — even nothing at all, when not even its lists come back (docs/launches.md "Watchdog").
+LAUNCH_GIVE_UP_AFTER = env.int("LAUNCH_GIVE_UP_AFTER", default=1800)
 # How long a cloud's node list may take to come back before the next monitor cycle lists it anyway
 # (one list per cloud in flight: cycles never pile up behind a slow cloud).
 MONITOR_CYCLE_TIMEOUT = env.int("MONITOR_CYCLE_TIMEOUT", default=120)
@@ -151,6 +156,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_size": env.int("DATABASE_POOL_SIZE", default=10),
         "timeout": 30,
     }
+    # A pooled connection is checked (an empty query) before it is lent: after a database restart the
+    # pool holds connections the server closed, and the first request of each would fail with them
+    # (clusters/tests/test_site_faults.py). The check costs one round trip a request.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # The portal's queries are short; PostgreSQL's JIT compiler, which starts on estimated costs,
     # spent 100 ms compiling a marketplace search that then ran in 15.
     DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")

@@ -12,6 +12,8 @@ every request, except that:
 - after `hold_answers()`, RunInstances answers are kept back — the node exists, the caller
   waits — until `release()`, so a test can kill a worker in the middle of creates;
 - `slow_actions` delays the answers to the Actions it names (a slow cloud widens races);
+- after `stall()`, the cloud stops answering: every request is kept, never forwarded and never
+  answered, until `resume()` (the callers' timeouts meet it; the cloud never saw those requests);
 - every request is counted by its Action (`calls`), to measure what an operation costs.
 
     with FaultProxy("http://127.0.0.1:5000", fail_rate=0.3, seed=7) as proxy:
@@ -87,6 +89,9 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._holding = False
         self._released = threading.Event()
+        self.stalled = 0  # requests kept unanswered by stall() so far
+        self._answering = threading.Event()
+        self._answering.set()
         self._server: ThreadingHTTPServer | None = None
 
     # ------------------------------------------------------------------ control
@@ -100,6 +105,7 @@ class FaultProxy:
 
     def __exit__(self, *exc_info) -> None:
         self.release()
+        self.resume()
         self._server.shutdown()
         self._server.server_close()
 
@@ -116,6 +122,14 @@ class FaultProxy:
         with self._lock:
             self._holding = False
             self._released.set()
+
+    def stall(self) -> None:
+        """The cloud hangs: requests from now on get no answer at all until resume()."""
+        self._answering.clear()
+
+    def resume(self) -> None:
+        """The cloud answers again; the requests kept while it hung are dropped unanswered."""
+        self._answering.set()
 
     def reset_counts(self) -> None:
         with self._lock:
@@ -178,6 +192,12 @@ class _Handler(BaseHTTPRequestHandler):
         with proxy._lock:
             proxy.calls[action] += 1
             proxy.requests.append((self.command, self.path, action))
+        if not proxy._answering.is_set():
+            with proxy._lock:
+                proxy.stalled += 1
+            proxy._answering.wait()
+            self.close_connection = True  # its caller gave up long ago: no answer, as from a hung cloud
+            return
         if action == "RunInstances" and (error := proxy._admit()):
             return self._answer(*error_answer(error))
         status, headers, answer = proxy._forward(self.command, self.path, self.headers, body)

@@ -8,7 +8,7 @@ sweep runs every `unacked_restore_interval` seconds but scans only on every
 worker killed in the middle of a sweep leaves its sweep mutex behind for `unacked_mutex_expire`
 (5 minutes by default).
 Retries back off in twentieths of the production delays (a 60 s countdown would also outlive
-the visibility timeout and run twice).
+the visibility timeout and run twice); FAULT_CLOUD_RETRY_DELAY changes that unit (1 s in production).
 """
 
 import os
@@ -22,7 +22,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
     "unacked_mutex_expire": 5,
 }
-CELERY_CLOUD_RETRY_DELAY = 0.05
+CELERY_CLOUD_RETRY_DELAY = float(os.environ.get("FAULT_CLOUD_RETRY_DELAY") or 0.05)
 # Where the cloud side sends its reports: each test names a queue of its own.
 CELERY_PORTAL_RESULTS_QUEUE = os.environ.get("PORTAL_RESULTS_QUEUE", "default")
 
