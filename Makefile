@@ -16,6 +16,12 @@ bench:  ## every benchmark, full size (the launch of 1,000 takes minutes); table
 bench-quick:  ## a subset of every benchmark in under 2 minutes (CI); tables into bench/RESULTS-quick.md
 	bash scripts/bench.sh --quick
 
+# The fault tests with real processes (docs/reliability.md), RUNS times (3): their table into that page.
+.PHONY: reliability
+
+reliability:  ## restart Redis, PostgreSQL, the beat, hang the cloud mid-launch; the table in docs/reliability.md
+	bash scripts/reliability.sh
+
 # The desktop cloud's base image (docs/desktop-cloud.md): debootstrap, once; reused afterwards.
 .PHONY: image
 

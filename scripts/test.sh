@@ -14,6 +14,8 @@ apt_install cloud-init chromium chromium-driver slurm-wlm munge
 # (a fresh clone's var/ would build it again each time).
 apt_install qemu-system-x86 qemu-utils genisoimage debootstrap e2fsprogs openssh-client
 export PORTAL_IMAGE_DIR=${PORTAL_IMAGE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/context-portal/images}
+# The fault tests (docs/reliability.md) start, and restart, a Redis and a PostgreSQL of their own.
+apt_install redis-server postgresql
 ensure_redis
 ensure_postgres
 export PATH="$VENV/bin:$PATH"

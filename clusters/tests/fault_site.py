@@ -20,6 +20,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from contextlib import suppress
 from pathlib import Path
 
 import psycopg
@@ -131,7 +132,9 @@ class PostgresServer:
         subprocess.run([*as_user, *command], check=True, capture_output=True, timeout=STARTING)
 
     def init(self) -> PostgresServer:
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "--auth=trust", "-U", "postgres", "--no-sync")
+        self._run(
+            str(self.bin / "initdb"), "-D", str(self.data), "--auth=trust", "-U", "postgres", "--no-sync"
+        )
         return self.start()
 
     def start(self) -> PostgresServer:
@@ -150,6 +153,13 @@ class PostgresServer:
         time.sleep(down)
         self.start()
 
+    def start_if_stopped(self) -> None:
+        """After a test that failed in the middle of a restart: the next test needs the server."""
+        try:
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "status")
+        except subprocess.CalledProcessError:  # pg_ctl status exits 3 when the server is not running
+            self.start()
+
     def url(self, database: str = "postgres") -> str:
         return f"postgres://postgres@{LOCALHOST}:{self.port}/{database}"
 
@@ -158,10 +168,8 @@ class PostgresServer:
             connection.execute(statement)
 
     def remove(self) -> None:
-        try:
+        with suppress(subprocess.CalledProcessError):  # not running
             self.stop()
-        except subprocess.CalledProcessError:
-            pass  # not running
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
@@ -212,7 +220,9 @@ class Site:
         port = free_port()
         process = self._process("web", server_command(port)).start()
         url = f"http://{LOCALHOST}:{port}"
-        wait_until_started(process.process, serves(url + "/accounts/login/"), what="the web server", log=process.log_path)
+        wait_until_started(
+            process.process, serves(url + "/accounts/login/"), what="the web server", log=process.log_path
+        )
         return url
 
     def launch(self, cloud_host: str, cloud_port: int, count: int) -> int:
@@ -220,7 +230,9 @@ class Site:
         it, set up by a process of the site's; the cluster's id."""
         command = [sys.executable, "-m", "clusters.tests.fault_site_portal", "--host", cloud_host,
                    "--port", str(cloud_port), "--count", str(count), "--queue", CLOUD_QUEUE]  # fmt: skip
-        done = subprocess.run(command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=STARTING)
+        done = subprocess.run(
+            command, cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=STARTING
+        )
         if done.returncode:
             raise RuntimeError(f"the launch did not start:\n{done.stdout}\n{done.stderr[-3000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])["cluster"]
@@ -256,7 +268,13 @@ def cluster_nodes(ec2, cluster_id: int) -> list[dict]:
         for reservation in page["Reservations"]:
             for node in reservation["Instances"]:
                 tags = {tag["Key"]: tag["Value"] for tag in node.get("Tags", [])}
-                found.append({"id": node["InstanceId"], "state": node["State"]["Name"], "token": tags.get(INSTANCE_TAG)})
+                found.append(
+                    {
+                        "id": node["InstanceId"],
+                        "state": node["State"]["Name"],
+                        "token": tags.get(INSTANCE_TAG),
+                    }
+                )
     return found
 
 
