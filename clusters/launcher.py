@@ -500,6 +500,7 @@ def retry_failed(cluster: Cluster, *, latest: bool = False) -> int:
                 node_seen_at=None,
                 terminated_at=None,
                 last_error="",
+                attempts=0,  # a new token, and a new count of sends (LAUNCH_ATTEMPTS)
             )
             count += 1
         if count:

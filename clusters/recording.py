@@ -190,7 +190,7 @@ def give_up_silent_launches(now=None) -> int:
             [
                 _event(i, "error", f"{i.name} failed (watchdog): {reason}; retry it when the cloud answers")
                 for i in silent
-            ]  # fmt: skip
+            ]
         )
     _advance_all({instance.cluster_id for instance in silent})
     return len(silent)
@@ -331,9 +331,7 @@ def _bring_in_line(instances: list[Instance], by_token: dict, asked, on_spot) ->
             else:
                 instance.state, instance.last_error = S.FAILED, "the node disappeared from the cloud"
         elif instance.state == S.LAUNCHING and not instance.node_id and _stale(instance, now):
-            if (
-                instance.attempts >= settings.LAUNCH_ATTEMPTS
-            ):  # sent that often: resending for ever is no state
+            if instance.attempts >= settings.LAUNCH_ATTEMPTS:  # resending for ever is no state
                 _give_up(instance, now, f"no node after {instance.attempts} sends: gave up")
             else:
                 # Its create message was lost (a broker restart without persistence, a task that died

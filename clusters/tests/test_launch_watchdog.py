@@ -95,3 +95,12 @@ def test_a_node_made_after_the_watchdog_gave_up_is_destroyed_as_an_orphan(alice,
     found = recording.node_list(cloud.pk, [listed(instance, "i-late")], "")
 
     assert found["orphans"] == 1 and found["destroys"] == 1
+
+
+def test_retrying_a_failed_instance_counts_its_sends_again(alice, settings):
+    _cloud, cluster = launched(alice, 1)
+    cluster.instances.update(state="failed", attempts=settings.LAUNCH_ATTEMPTS)
+
+    assert launcher.retry_failed(cluster) == 1
+
+    assert cluster.instances.get().attempts == 0
