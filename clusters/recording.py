@@ -177,12 +177,12 @@ def give_up_silent_launches(now=None) -> int:
     now = now or timezone.now()
     limit = now - timedelta(seconds=settings.LAUNCH_GIVE_UP_AFTER)
     reason = f"no node {settings.LAUNCH_GIVE_UP_AFTER} s after its create was sent: the cloud did not answer"
-    with transaction.atomic():
-        silent = list(
-            Instance.objects.select_for_update()
-            .filter(state=S.LAUNCHING, node_id="", launched_at__lt=limit)
-            .order_by("pk")
-        )
+    silent_now = Instance.objects.filter(state=S.LAUNCHING, node_id="", launched_at__lt=limit)
+    candidates = list(silent_now.values_list("pk", flat=True))  # one query a tick when all is well
+    if not candidates:
+        return 0
+    with transaction.atomic():  # under their row locks, in the order every writer takes them
+        silent = list(silent_now.select_for_update().filter(pk__in=candidates).order_by("pk"))
         for instance in silent:
             _give_up(instance, now, reason)
         Instance.objects.bulk_update(silent, ["state", "last_error", "node_seen_at"])
