@@ -121,7 +121,7 @@ ensure_postgres() {
 # a checkout in a home directory, hence /tmp); otherwise as the user running the script.
 start_own_postgres() {
   local bin
-  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1) || true
   if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
     apt_install postgresql
     bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
