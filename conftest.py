@@ -6,6 +6,28 @@ import pytest
 PASSWORD = "correct horse battery staple"
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--skip-database-agnostic",
+        action="store_true",
+        help="leave out the tests marked database_agnostic (scripts/test.sh's run on PostgreSQL)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """The run on PostgreSQL leaves out the tests whose subject is not the database: they ran on SQLite.
+    The fast suite runs whole on both databases, so only a slow test may be marked so."""
+    left_out = [item for item in items if item.get_closest_marker("database_agnostic")]
+    fast = [item.nodeid for item in left_out if not item.get_closest_marker("slow")]
+    if fast:
+        raise pytest.UsageError(f"database_agnostic marks slow tests only, not {', '.join(fast)}")
+    if not config.getoption("--skip-database-agnostic"):
+        return
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker("database_agnostic")]
+
+
 def _user(django_user_model, username):
     return django_user_model.objects.create_user(username=username, password=PASSWORD)
 

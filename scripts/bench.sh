@@ -32,7 +32,7 @@ ensure_redis
 export PATH="$VENV/bin:$PATH"
 
 output=$(mktemp)
-trap 'rm -f "$output"' EXIT
+at_exit "rm -f '$output'"
 failed=0
 for entry in "${BENCHMARKS[@]}"; do
   IFS='|' read -r name full quick <<<"$entry"

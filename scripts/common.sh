@@ -1,5 +1,5 @@
 # Shared by scripts/run.sh and scripts/test.sh: a venv with pinned requirements, Debian packages
-# installed when missing, and a local Redis started when none answers.
+# installed when missing, a local Redis started when none answers, and a PostgreSQL for the tests.
 # shellcheck shell=bash
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -82,31 +82,79 @@ psycopg.connect(sys.argv[1], connect_timeout=2).close()
 PY
 }
 
-# ensure_postgres — a PostgreSQL server for the tests that need one; exports TEST_POSTGRES_URL.
+# at_exit COMMAND — run COMMAND when the script ends, after the commands added before it (each script
+# adds its own instead of replacing another's trap). An interrupted script ends through them too.
+EXIT_COMMANDS=()
+run_exit_commands() {
+  local command
+  for command in "${EXIT_COMMANDS[@]}"; do eval "$command" || true; done
+}
+at_exit() {
+  EXIT_COMMANDS+=("$1")
+  trap run_exit_commands EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+# ensure_postgres — a PostgreSQL server for the tests; exports TEST_POSTGRES_URL, a URL whose user may
+# create databases. TEST_POSTGRES_URL when set; else the server on 127.0.0.1:5432 when it lets the
+# postgres user in without a password; else a server of the script's own (start_own_postgres). An
+# existing server's users, passwords and configuration are never changed.
 ensure_postgres() {
-  export TEST_POSTGRES_URL=${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
-  postgres_answers "$TEST_POSTGRES_URL" && return 0
-  command -v pg_ctlcluster >/dev/null 2>&1 || apt_install postgresql
-  local version
-  version=$(ls /etc/postgresql | sort -V | tail -n 1)
-  say "Starting PostgreSQL $version"
-  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
-  local i
-  for i in $(seq 50); do postgres_answers "$TEST_POSTGRES_URL" && return 0; sleep 0.2; done
-  # The machine's server does not let us in without a password: rather than change its users, run
-  # a server of our own, with trust authentication, in a directory of /tmp (the postgres user may not
-  # reach var/ in a home directory) on another port, as the postgres user.
-  local data=/tmp/context-portal-postgresql port=${TEST_POSTGRES_PORT:-5439} bin
-  bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-  say "Starting a PostgreSQL of the tests' own on 127.0.0.1:$port ($data)"
-  if [ ! -s "$data/PG_VERSION" ]; then
-    mkdir -p "$data" && as_root chown postgres: "$data"
-    as_root runuser -u postgres -- "$bin/initdb" -D "$data" --auth=trust -U postgres >/dev/null
+  if [ -n "${TEST_POSTGRES_URL:-}" ]; then
+    postgres_answers "$TEST_POSTGRES_URL" && return 0
+    echo "PostgreSQL at TEST_POSTGRES_URL ($TEST_POSTGRES_URL) does not answer; start it or unset TEST_POSTGRES_URL." >&2
+    return 1
   fi
-  as_root runuser -u postgres -- "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
-    -o "-p $port -k /tmp -c listen_addresses=127.0.0.1" start >/dev/null || true
+  local url=postgres://postgres@127.0.0.1:5432/postgres
+  if postgres_answers "$url"; then
+    export TEST_POSTGRES_URL=$url
+    return 0
+  fi
+  start_own_postgres
+}
+
+# start_own_postgres — initdb and pg_ctl from Debian's postgresql package (installed when missing) run
+# a throwaway server in a new directory of /tmp, on a free port of 127.0.0.1, with trust
+# authentication for its own postgres user; stopped and removed when the script ends. PostgreSQL
+# refuses to run as root: as root, the server runs as the package's postgres user (who may not reach
+# a checkout in a home directory, hence /tmp); otherwise as the user running the script.
+start_own_postgres() {
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1) || true
+  if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
+    apt_install postgresql
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  local run=()
+  [ "$(id -u)" = 0 ] && run=(runuser -u postgres --)
+  local data port
+  data=$(mktemp -d "${TMPDIR:-/tmp}/context-portal-postgresql.XXXXXX")
+  at_exit "stop_own_postgres '${run[*]}' '$bin' '$data'"
+  [ "$(id -u)" = 0 ] && chown postgres: "$data"
+  port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  say "Starting a PostgreSQL of the tests' own on 127.0.0.1:$port ($data)"
+  "${run[@]}" "$bin/initdb" -D "$data/data" --auth=trust -U postgres --no-sync >"$data/initdb.log" 2>&1 || {
+    cat "$data/initdb.log" >&2
+    return 1
+  }
+  # A throwaway server: no durability (fsync, full-page writes), which the tests do not test, and
+  # room for the connections of the workers and servers some tests start at once.
+  "${run[@]}" "$bin/pg_ctl" -D "$data/data" -l "$data/server.log" -w -t 60 -o "-p $port -k $data \
+    -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+    -c max_connections=200" start >/dev/null || {
+    tail -n 20 "$data/server.log" >&2
+    return 1
+  }
   export TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/postgres
-  for i in $(seq 50); do postgres_answers "$TEST_POSTGRES_URL" && return 0; sleep 0.2; done
-  echo "PostgreSQL does not answer on 127.0.0.1:5432 nor on 127.0.0.1:$port (see $data/server.log)" >&2
+  postgres_answers "$TEST_POSTGRES_URL" && return 0
+  echo "The tests' own PostgreSQL does not answer on 127.0.0.1:$port (see $data/server.log)" >&2
   return 1
+}
+
+stop_own_postgres() {
+  local run=$1 bin=$2 data=$3
+  # shellcheck disable=SC2086 # "runuser -u postgres --" or nothing: words
+  $run "$bin/pg_ctl" -D "$data/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$data"
 }

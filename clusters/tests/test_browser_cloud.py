@@ -10,7 +10,7 @@ from clusters.tests.cloud_helpers import ACCESS_KEY, SECRET_KEY
 from portal.testing.browser import click, fill, fits_the_screen
 from portal.testing.waits import DEADLINE
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_person_adds_a_cloud_and_tests_it_in_place(browser, live_server, moto_ec2, celery_worker_process):

@@ -222,6 +222,7 @@ def test_the_admin_syncs_no_agent_served_cloud(client, django_user_model, alice)
 
 
 @pytest.mark.slow
+@pytest.mark.database_agnostic
 @pytest.mark.django_db(transaction=True)
 def test_ticking_the_box_hides_the_credential_fields_in_the_browser(browser, live_server, alice):
     from django.conf import settings as django_settings

@@ -14,7 +14,7 @@ from clusters.tests.launch_helpers import cloud_with_offering, condor_definition
 from portal.testing.browser import until
 from portal.testing.waits import DEADLINE
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic, pytest.mark.django_db(transaction=True)]
 
 
 def _open_the_cluster_page(browser, live_server, alice, moto_ec2, name, workers):

@@ -13,7 +13,7 @@ from conftest import PASSWORD
 from portal.testing.browser import click, fill, fits_the_screen
 from portal.testing.waits import DEADLINE
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic, pytest.mark.django_db(transaction=True)]
 
 
 def test_alice_sets_a_budget_and_reads_her_usage_on_a_phone(browser, live_server, alice):

@@ -12,7 +12,7 @@ from conftest import PASSWORD
 from portal.testing.browser import choose, click, fill, fits_the_screen, log_in
 from portal.testing.waits import DEADLINE
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic, pytest.mark.django_db(transaction=True)]
 
 
 def shown(browser, name) -> bool:

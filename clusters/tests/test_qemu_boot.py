@@ -27,7 +27,7 @@ from clusters.tests.qemu_helpers import (
 from contexts.profiles import create_profile
 from portal.testing.waits import wait_for
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic, pytest.mark.django_db(transaction=True)]
 BOOT_SECONDS = 1200  # two VMs under TCG on two busy cores: ~4 minutes each, with room to spare
 
 

@@ -10,7 +10,7 @@ from clusters.models import ClusterEvent
 from clusters.tests.queue_sample_helpers import add_sample, elastic_cluster
 from portal.testing.browser import fits_the_screen, until
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic, pytest.mark.django_db(transaction=True)]
 EVENT = "+5 workers: 212 idle jobs, 0 idle workers"
 
 

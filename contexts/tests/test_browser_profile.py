@@ -9,7 +9,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from portal.testing.browser import click, fill
 from portal.testing.waits import DEADLINE
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic, pytest.mark.django_db(transaction=True)]
 SECRET = "browser-Secret-91"
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from portal.tests.test_postgresql import manage, postgres_url  # noqa: F401 - postgres_url is a fixture
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic]
 
 # Run in `manage.py shell` on a throwaway PostgreSQL database; prints what the test checks.
 CHECK = """

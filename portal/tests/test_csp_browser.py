@@ -9,7 +9,7 @@ from portal.testing.browser import log_in
 from portal.testing.waits import wait_for
 from portal.tests.test_csp_pages import alices_things  # noqa: F401 - the fixture
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic, pytest.mark.django_db(transaction=True)]
 
 # Runs in every page before its own scripts (DevTools, so the policy does not apply to it) and
 # keeps what the browser reports, whatever the console shows.

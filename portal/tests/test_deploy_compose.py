@@ -167,6 +167,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 @pytest.mark.slow
+@pytest.mark.database_agnostic
 def test_the_deployment_comes_up_and_launches_a_cluster(deployment, moto):
     url = deployment.url
     status, headers, _ = _get(url + "/", proxied=False)

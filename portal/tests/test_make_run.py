@@ -18,7 +18,7 @@ import pytest
 from portal.testing.waits import STARTING, serves, wait_for, wait_until_started
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic]
 
 
 def _free_port() -> int:

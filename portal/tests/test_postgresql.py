@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic]
 
 CREATE = """
 from django.contrib.auth.models import User

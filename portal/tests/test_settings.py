@@ -12,7 +12,9 @@ SHOW = "from django.conf import settings as s; print(s.PORTAL_ENCRYPTION_KEYS[0]
 
 def settings_in(var_dir, **env):
     environment = {
-        k: v for k, v in os.environ.items() if k not in ("PORTAL_ENCRYPTION_KEY", "SECRET_KEY", "DEBUG")
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PORTAL_ENCRYPTION_KEY", "SECRET_KEY", "DEBUG", "DATABASE_URL")
     }
     environment.update(PORTAL_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="portal.settings", **env)
     code = "import django; django.setup(); " + SHOW

@@ -11,7 +11,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from portal.testing.browser import click, fill
 from portal.testing.waits import DEADLINE
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_person_logs_in_through_the_provider_and_lands_on_the_portal(browser, live_server, sso):
