@@ -27,7 +27,8 @@ from clusters.tests.fault_site import (
 )
 from portal.testing.waits import wait_for
 
-pytestmark = pytest.mark.slow
+# Each site has a PostgreSQL of its own: the suite's database is not their subject (scripts/test.sh).
+pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic]
 
 
 @pytest.fixture(scope="session")
