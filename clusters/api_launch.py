@@ -42,7 +42,7 @@ from clusters.models import (
     Role,
 )
 from clusters.models.definitions import role_name_validator
-from clusters.models.launches import UP_STATES, summary
+from clusters.models.launches import summary
 from clusters.queues import unserved_queues
 from contexts.models import Visibility
 from portal.api import error_messages, invalid
@@ -302,7 +302,7 @@ def instance_json(instance) -> dict:
         "error": instance.last_error,
         "checkin_status": instance.checkin_status,
         # An elastic role's worker, or one of a scale-down, being drained before it ends (docs/elastic.md).
-        "draining": instance.drain_requested_at is not None and instance.state in UP_STATES,
+        "draining": instance.is_draining,
         "end_reason": instance.end_reason,
     }
 

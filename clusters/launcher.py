@@ -20,6 +20,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from clusters import cloudside, destroys, dispatch, preflight, spot
+from clusters.elastic import reports
 from clusters.models import (
     Cloud,
     Cluster,
@@ -390,9 +391,7 @@ def add_instances(cluster: Cluster, role: dict, count: int) -> list[Instance]:
 def _scale_down(cluster: Cluster, live: list[Instance], fewer: int) -> None:
     """Take `fewer` of the `live` instances (locked, newest first) out of the role: those the head
     reports as workers are drained (the idle ones first), the others stop."""
-    from clusters.elastic.scaler import queued_workers  # the elastic package builds on the launcher
-
-    queued = queued_workers(cluster)
+    queued = reports.queued_workers(cluster)
     if not queued:
         stop_instances(cluster, live[:fewer])
         return

@@ -3,9 +3,13 @@ for the policy and the chart; the answer names the cluster's workers the head mu
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.utils import timezone
 
-from clusters.elastic.signals import parse
+from clusters.elastic.decide import STALE_PERIODS
+from clusters.elastic.signals import QueueSignals, WorkerSignal, parse
 from clusters.models import Cluster, Instance, QueueSample
 from clusters.models.launches import LIVE_STATES, UP_STATES
 
@@ -57,3 +61,21 @@ def draining(cluster: Cluster) -> list[str]:
         .order_by("pk")
         .values_list("name", flat=True)
     )
+
+
+def latest_signals(cluster: Cluster) -> tuple[QueueSignals | None, datetime | None]:
+    sample = cluster.queue_samples.order_by("-created", "-id").first()
+    if sample is None:
+        return None, None
+    workers = tuple(WorkerSignal(w["name"], w["state"], w.get("idle_seconds")) for w in sample.workers)
+    return QueueSignals(sample.system, sample.idle_jobs, sample.running_jobs, workers), sample.created
+
+
+def queued_workers(cluster: Cluster) -> dict[str, str]:
+    """The workers the cluster's head reports in a fresh report, name -> state; {} when it has no
+    queue (no report, or a stale one)."""
+    signals, signals_at = latest_signals(cluster)
+    stale = timedelta(seconds=STALE_PERIODS * settings.ELASTIC_REPORT_SECONDS)
+    if signals is None or timezone.now() - signals_at > stale:
+        return {}
+    return {w.name.lower(): w.state for w in signals.workers}

@@ -9,7 +9,7 @@ first, then each elastic role grows or drains as `decide` says, within its budge
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -17,8 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clusters import costs, launcher
-from clusters.elastic.decide import STALE_PERIODS, Decision, Policy, PolicyError, Worker, decide, finished
-from clusters.elastic.signals import QueueSignals, WorkerSignal
+from clusters.elastic import reports
+from clusters.elastic.decide import Decision, Policy, PolicyError, Worker, decide, finished
 from clusters.models import Cluster, Instance
 from clusters.models.launches import ENDING_CLUSTER_STATES, LIVE_STATES
 
@@ -63,20 +63,12 @@ def policy_of(role: dict) -> Policy:
     )
 
 
-def latest_signals(cluster: Cluster) -> tuple[QueueSignals | None, datetime | None]:
-    sample = cluster.queue_samples.order_by("-created", "-id").first()
-    if sample is None:
-        return None, None
-    workers = tuple(WorkerSignal(w["name"], w["state"], w.get("idle_seconds")) for w in sample.workers)
-    return QueueSignals(sample.system, sample.idle_jobs, sample.running_jobs, workers), sample.created
-
-
 def apply(cluster_id: int, now: datetime) -> None:
     with transaction.atomic():
         cluster = Cluster.objects.select_for_update().get(pk=cluster_id)
         if cluster.is_ending:
             return
-        signals, signals_at = latest_signals(cluster)
+        signals, signals_at = reports.latest_signals(cluster)
         live = list(cluster.instances.select_for_update().filter(state__in=LIVE_STATES).order_by("pk"))
         changed = False
         for role in cluster.snapshot["roles"]:
@@ -148,13 +140,3 @@ def _say_held(cluster: Cluster, role_name: str, reason: str) -> None:
     else:
         cluster.scaled_at.pop(key)
     cluster.save(update_fields=["scaled_at", "updated"])
-
-
-def queued_workers(cluster: Cluster) -> dict[str, str]:
-    """The workers the cluster's head reports in a fresh report, name -> state; {} when it has no
-    queue (no report, or a stale one)."""
-    signals, signals_at = latest_signals(cluster)
-    stale = timedelta(seconds=STALE_PERIODS * settings.ELASTIC_REPORT_SECONDS)
-    if signals is None or timezone.now() - signals_at > stale:
-        return {}
-    return {w.name.lower(): w.state for w in signals.workers}

@@ -187,3 +187,8 @@ class Instance(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_draining(self) -> bool:
+        """Asked to drain (docs/elastic.md) and its node still runs: it ends once drained."""
+        return self.drain_requested_at is not None and self.state in UP_STATES
