@@ -93,8 +93,11 @@ def _end_drained(cluster, policy, signals, signals_at, instances, now) -> list[I
     """The draining workers that are done, ended: drained, or past their drain deadline."""
     done = dict(finished(policy, signals, _workers(instances), now, signals_at=signals_at))
     ending = [i for i in instances if i.name in done]
+    for reason in set(done.values()):
+        Instance.objects.filter(pk__in=[i.pk for i in ending if done[i.name] == reason]).update(
+            end_reason=reason
+        )
     for instance in ending:
-        Instance.objects.filter(pk=instance.pk).update(end_reason=done[instance.name])
         launcher.event(cluster, f"{instance.name} terminated: {done[instance.name]}")
     launcher.stop_instances(cluster, ending)
     return ending
