@@ -225,17 +225,9 @@ def test_the_admin_syncs_no_agent_served_cloud(client, django_user_model, alice)
 @pytest.mark.database_agnostic
 @pytest.mark.django_db(transaction=True)
 def test_ticking_the_box_hides_the_credential_fields_in_the_browser(browser, live_server, alice):
-    from django.conf import settings as django_settings
-    from django.test import Client
+    from portal.testing.browser import carry_session, click
 
-    from portal.testing.browser import click
-
-    browser.delete_all_cookies()
-    client = Client()
-    client.force_login(alice)
-    browser.get(live_server.url + "/")
-    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
-    browser.add_cookie({"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "path": "/"})
+    carry_session(browser, live_server.url, alice)
     browser.get(live_server.url + "/clouds/new/ec2/")
     key = browser.find_element("name", "param_key")
     assert key.is_displayed()

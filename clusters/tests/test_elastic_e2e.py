@@ -16,8 +16,6 @@ from decimal import Decimal
 
 import pytest
 import yaml
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from selenium.webdriver.common.by import By
 
@@ -31,7 +29,7 @@ from clusters.tests.process_helpers import beat, web_server
 from clusters.tests.test_instance_helper import install_helper, sandbox
 from contexts.render.checkin import TOKEN_PATH
 from contexts.services.condor import COLLECTOR
-from portal.testing.browser import until
+from portal.testing.browser import carry_session, until
 from portal.testing.waits import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -64,14 +62,6 @@ def elastic_definition(owner, cloud):
         cooldown_seconds=0, drain_deadline_seconds=600,
     )  # fmt: skip
     return definition
-
-
-def log_in(browser, url, user):
-    client = Client()
-    client.force_login(user)
-    browser.get(url + "/health/")
-    browser.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                        "path": "/"})  # fmt: skip
 
 
 class BusyWatch:
@@ -134,7 +124,7 @@ def test_an_elastic_condor_cluster_follows_its_queue(
 
 def scenario(cluster, ec2, pool, browser, url, alice):
     watch = BusyWatch(cluster)
-    log_in(browser, url, alice)
+    carry_session(browser, url, alice)
     browser.get(f"{url}/clusters/{cluster.pk}/")
 
     # 200 idle jobs, no worker yet: the head's next report makes the next decision add 20 (the max).

@@ -2,31 +2,14 @@
 moves the chart's worker count, and the elastic policy's event shows in the event list."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from selenium.webdriver.common.by import By
 
 from clusters.models import ClusterEvent
 from clusters.tests.queue_sample_helpers import add_sample, elastic_cluster
-from portal.testing.browser import fits_the_screen, until
+from portal.testing.browser import carry_session, fits_the_screen, until
 
 pytestmark = [pytest.mark.slow, pytest.mark.database_agnostic, pytest.mark.django_db(transaction=True)]
 EVENT = "+5 workers: 212 idle jobs, 0 idle workers"
-
-
-def _log_in(browser, live_server, user):
-    """The browser carries a session of `user` (the login form has tests of its own)."""
-    client = Client()
-    client.force_login(user)
-    browser.delete_all_cookies()
-    browser.get(live_server.url + "/health/")  # a page of the site, so its cookie can be set
-    browser.add_cookie(
-        {
-            "name": settings.SESSION_COOKIE_NAME,
-            "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-            "path": "/",
-        }
-    )
 
 
 def _workers_drawn(browser) -> int:
@@ -39,7 +22,7 @@ def _workers_drawn(browser) -> int:
 def test_the_chart_and_the_events_follow_new_reports_without_a_reload(browser, live_server, alice):
     cluster = elastic_cluster(alice, "elastic")
     add_sample(cluster, idle_jobs=212, running_jobs=0, instances=0)
-    _log_in(browser, live_server, alice)
+    carry_session(browser, live_server.url, alice)
     browser.get(live_server.url + f"/clusters/{cluster.pk}/")
     browser.execute_script("window.notReloaded = true;")  # gone if the page reloads
     latest = browser.find_element(By.ID, "queue-latest")

@@ -47,6 +47,20 @@ def log_in(browser, site_url, username, password):
     WebDriverWait(browser, DEADLINE).until(seen.url_changes(site_url + "/accounts/login/"))
 
 
+def carry_session(browser, site_url, user):
+    """The browser carries a logged-in session of `user` (for tests whose subject is not the login
+    form, which has tests of its own)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    browser.delete_all_cookies()
+    browser.get(site_url + "/health/")  # a page of the site, so that its cookie can be set
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    browser.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": cookie, "path": "/"})
+
+
 def until(browser, condition, timeout: float = DEADLINE, every: float = 0.5):
     """WebDriverWait for a page with live parts: an element htmx swapped out between being found and
     being read is found again at the next poll instead of failing the test."""
